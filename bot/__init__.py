@@ -1,0 +1,1 @@
+"""Flourish: bot package."""

@@ -1,0 +1,1 @@
+"""Flourish: dialogues package."""

@@ -1,0 +1,620 @@
+"""The one dialogue engine: conversation state + one input -> new state + messages to send.
+
+It is pure: no database, no network, no Telegram. The same engine runs in Telegram, in the console
+and in tests; whoever calls it stores the state it returns and sends the messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from dialogues import values
+from dialogues.flow import Flow, Option, Question, QuestionType
+from nlu.flags import flags_from_facts
+from nlu.result import Interpreter
+
+Status = Literal[
+    "active", "paused", "summary", "choose_edit", "confirm_cancel", "distress", "submitted",
+    "cancelled",
+]
+MAX_ANSWER_CHARS = 100_000
+NLU_CONTROL_CONFIDENCE = 0.85
+NLU_CONTROL_MAX_WORDS = 8
+
+FLAG_TEXT = {
+    "prone_or_ground_hold": "a prone or floor hold was used",
+    "restraint_in_bedroom": "it happened in a bedroom or on a bed",
+    "long_intervention": "the intervention was long",
+    "many_staff": "several staff were involved",
+    "injury": "someone was hurt",
+    "prn_medication": "as-required (PRN) medication was given",
+    "restrictive_equipment": "equipment was used to restrict",
+    "unapproved_technique": "a technique not approved for children was used",
+    "pain_inflicted": "pain may have been caused",
+    "used_as_punishment": "it may have felt like a punishment",
+    "isolation_or_seclusion": "the child was separated or kept in a space",
+}
+
+
+class AnswerRecord(BaseModel):
+    """One answer: its value, whether it was skipped or unsure, and who gave it."""
+
+    value: Any = None
+    status: Literal["answered", "skipped", "unsure"] = "answered"
+    source: Literal["user", "nlu"] = "user"
+
+
+class State(BaseModel):
+    """Everything needed to continue a conversation exactly where it was."""
+
+    flow_id: str
+    flow_version: int
+    status: Status = "active"
+    current: str | None = None
+    answers: dict[str, AnswerRecord] = Field(default_factory=dict)
+    history: list[str] = Field(default_factory=list)
+    selection: list[str] = Field(default_factory=list)
+    editing: bool = False
+    context: dict[str, Any] = Field(default_factory=dict)
+    support_requested: bool = False
+    text_facts: dict[str, Any] = Field(default_factory=dict)
+
+    def value(self, question_id: str) -> Any:
+        """The answered value of a question, or None."""
+        record = self.answers.get(question_id)
+        return record.value if record and record.status == "answered" else None
+
+
+class Button(BaseModel):
+    label: str
+    payload: str
+
+
+class Outbound(BaseModel):
+    """A message for the person: text, and rows of buttons."""
+
+    text: str
+    buttons: list[list[Button]] = Field(default_factory=list)
+    kind: Literal["question", "info", "error", "summary", "done"] = "info"
+    question_id: str | None = None
+    replace_previous: bool = False
+
+
+class Inbound(BaseModel):
+    """What the person did: typed text, pressed a button, or sent something we cannot read."""
+
+    kind: Literal["text", "button", "unsupported"]
+    text: str = ""
+
+    @classmethod
+    def typed(cls, text: str) -> Inbound:
+        return cls(kind="text", text=text)
+
+    @classmethod
+    def pressed(cls, payload: str) -> Inbound:
+        return cls(kind="button", text=payload)
+
+    @classmethod
+    def unsupported(cls, what: str = "") -> Inbound:
+        return cls(kind="unsupported", text=what)
+
+
+Result = tuple[State, list[Outbound]]
+
+
+class Engine:
+    """Runs one flow. Give it an interpreter to understand free text; without one, plain words only."""
+
+    def __init__(self, flow: Flow, interpreter: Interpreter | None = None) -> None:
+        self.flow = flow
+        self.interpreter = interpreter
+
+    # --- entry points -------------------------------------------------------------------------
+
+    def start(self, context: dict[str, Any] | None = None) -> Result:
+        """A new conversation: the intro and the first question."""
+        state = State(flow_id=self.flow.id, flow_version=self.flow.version, context=context or {})
+        first = self._next_question(state, after=None)
+        intro = Outbound(text=self.flow.intro)
+        if first is None:
+            return self._to_summary(state, [intro])
+        state.current = first.id
+        return state, [intro, self._ask(state, first)]
+
+    def resume(self, state: State) -> Result:
+        """Pick up a paused or interrupted conversation exactly where it was."""
+        state = state.model_copy(deep=True)
+        if state.status in ("submitted", "cancelled"):
+            return state, [Outbound(text="This one is already finished. Thank you.")]
+        if state.status in ("paused", "confirm_cancel", "distress"):
+            state.status = "active"
+        welcome = Outbound(text="Welcome back. Here is where we were:")
+        return state, [welcome, *self._current_prompt(state)]
+
+    def handle(self, state: State, inbound: Inbound) -> Result:
+        """Apply one input to the conversation."""
+        state = state.model_copy(deep=True)
+        if state.status in ("submitted", "cancelled"):
+            return state, [Outbound(text="This one is already finished. Thank you.")]
+        if state.status == "paused":
+            return self.resume(state)
+        if inbound.kind == "unsupported":
+            notice = Outbound(
+                kind="error",
+                text="I can only read words and button presses here. "
+                "Please answer in words or use the buttons.",
+            )
+            return state, [notice, *self._current_prompt(state)]
+        if inbound.kind == "button":
+            return self._on_button(state, inbound.text)
+        return self._on_text(state, inbound.text)
+
+    # --- buttons ------------------------------------------------------------------------------
+
+    def _on_button(self, state: State, payload: str) -> Result:
+        scope, _, action = payload.partition("|")
+        if scope != self._scope(state):
+            stale = Outbound(text="That button was for an earlier question, so nothing changed.")
+            return state, [stale, *self._current_prompt(state)]
+        if state.status != "active":
+            return self._on_status_action(state, action)
+        question = self.flow.question(state.current or "")
+        kind, _, value = action.partition(":")
+        if kind == "c":
+            return self._control(state, question, value)
+        if kind == "v":
+            return self._accept_typed_value(state, question, value)
+        if kind == "t" and question.type is QuestionType.multi_choice:
+            if value in state.selection:
+                state.selection.remove(value)
+            elif value in {o.value for o in self._options(state, question)}:
+                state.selection.append(value)
+            return state, [self._ask(state, question, replace=True)]
+        if kind == "done" and question.type is QuestionType.multi_choice:
+            if not state.selection:
+                msg = Outbound(kind="error", text="Pick at least one, or press Skip.")
+                return state, [msg, self._ask(state, question)]
+            chosen = [o.value for o in self._options(state, question) if o.value in state.selection]
+            return self._record(state, question, AnswerRecord(value=chosen))
+        if kind == "keep" and question.id in state.answers:
+            return self._advance(state, question, [])
+        return state, self._current_prompt(state)
+
+    def _on_status_action(self, state: State, action: str) -> Result:
+        if state.status in ("summary", "choose_edit"):
+            if action == "submit":
+                state.status = "submitted"
+                state.current = None
+                return state, [Outbound(kind="done", text=self.flow.done)]
+            if action == "edit":
+                state.status = "choose_edit"
+                return state, [self._edit_menu(state)]
+            if action.startswith("edit:"):
+                return self._start_edit(state, action.removeprefix("edit:"))
+            if action == "summary":
+                return self._to_summary(state, [])
+        if state.status == "confirm_cancel":
+            if action == "yes":
+                state.status = "cancelled"
+                return state, [Outbound(text="Cancelled. Nothing from it has been submitted.")]
+            state.status = "active"
+            return state, [Outbound(text="OK, carrying on."), *self._current_prompt(state)]
+        if state.status == "distress":
+            state.status = "paused"
+            if action == "tell":
+                state.support_requested = True
+                text = ("Thank you. I'll let your manager know you'd like someone to check in. "
+                        "Nothing you wrote is shared with them by this. Send /debrief whenever "
+                        "you're ready to carry on.")
+            elif action == "carry_on":
+                state.status = "active"
+                return state, self._current_prompt(state)
+            else:
+                text = "That's fine. I've paused here. Send /debrief whenever you're ready."
+            return state, [Outbound(text=text)]
+        return state, self._current_prompt(state)
+
+    # --- typed text ---------------------------------------------------------------------------
+
+    def _on_text(self, state: State, raw: str) -> Result:
+        text = raw.strip()
+        if not text:
+            msg = Outbound(kind="error", text="I didn't get any words there.")
+            return state, [msg, *self._current_prompt(state)]
+        if state.status != "active":
+            return self._text_outside_question(state, text)
+        question = self.flow.question(state.current or "")
+        if (action := values.control_word(text)) is not None:
+            return self._control(state, question, action)
+        parse = None
+        if self.interpreter is not None and len(text.split()) <= NLU_CONTROL_MAX_WORDS:
+            parse = self.interpreter.parse(text)
+            intent = parse.intent
+            wants_control = intent.confidence >= NLU_CONTROL_CONFIDENCE
+            if wants_control and intent.name == "distress":
+                return self._distress(state)
+            mapped = {"skip": "skip", "go_back": "back", "pause": "pause", "help": "help",
+                      "unsure": "unsure"}.get(intent.name)
+            if wants_control and mapped and question.type in (QuestionType.text,):
+                return self._control(state, question, mapped)
+        return self._accept_typed_value(state, question, text[:MAX_ANSWER_CHARS])
+
+    def _text_outside_question(self, state: State, text: str) -> Result:
+        answer = values.yes_no(text)
+        word = values.normalise(text)
+        if state.status == "summary" and word in ("submit", "send", "done", "finish"):
+            return self._on_status_action(state, "submit")
+        if state.status == "summary" and word in ("edit", "change"):
+            return self._on_status_action(state, "edit")
+        if state.status == "choose_edit":
+            options = self._edit_options(state)
+            chosen = values.match_option(text, options)
+            if chosen is not None:
+                return self._start_edit(state, chosen.value)
+        if state.status == "confirm_cancel" and answer is not None:
+            return self._on_status_action(state, "yes" if answer else "no")
+        if state.status == "distress" and answer is not None:
+            return self._on_status_action(state, "tell" if answer else "no")
+        return state, self._current_prompt(state)
+
+    def _distress(self, state: State) -> Result:
+        state.status = "distress"
+        scope = self._scope(state)
+        text = ("That sounds really hard. Let's stop for a moment; your answers so far are saved. "
+                "Would you like me to ask your manager to check in with you?")
+        buttons = [[Button(label="Yes, please", payload=f"{scope}|tell"),
+                    Button(label="No, thanks", payload=f"{scope}|no")],
+                   [Button(label="Carry on with the debrief", payload=f"{scope}|carry_on")]]
+        return state, [Outbound(text=text, buttons=buttons)]
+
+    # --- controls -----------------------------------------------------------------------------
+
+    def _control(self, state: State, question: Question, action: str) -> Result:
+        if action in ("skip", "unsure") and question.required:
+            msg = Outbound(kind="error", text="I need this one for the record, so it can't be "
+                           "skipped. If you're stuck, press Pause and ask your manager.")
+            return state, [msg, self._ask(state, question)]
+        if action == "skip":
+            return self._record(state, question, AnswerRecord(status="skipped"))
+        if action == "unsure":
+            return self._record(state, question, AnswerRecord(status="unsure"))
+        if action == "help":
+            return state, [Outbound(text=f"ℹ️ {question.help}"), self._ask(state, question)]
+        if action == "pause":
+            state.status = "paused"
+            text = ("Paused. Everything so far is saved. Send /debrief when you're ready and "
+                    "we'll carry on from exactly here.")
+            return state, [Outbound(text=text)]
+        if action == "cancel":
+            state.status = "confirm_cancel"
+            scope = self._scope(state)
+            buttons = [[Button(label="Yes, cancel it", payload=f"{scope}|yes"),
+                        Button(label="No, carry on", payload=f"{scope}|no")]]
+            text = "Cancel this debrief? The answers you've given so far will not be submitted."
+            return state, [Outbound(text=text, buttons=buttons)]
+        if action == "back":
+            if state.editing:
+                state.editing = False
+                return self._to_summary(state, [])
+            if not state.history:
+                msg = Outbound(text="This is the first question, so there's nothing to go back to.")
+                return state, [msg, self._ask(state, question)]
+            previous = self.flow.question(state.history.pop())
+            state.current = previous.id
+            state.selection = self._preselect(state, previous)
+            return state, [self._ask(state, previous)]
+        return state, [self._ask(state, question)]
+
+    # --- answers ------------------------------------------------------------------------------
+
+    def _accept_typed_value(self, state: State, question: Question, text: str) -> Result:
+        value, problem = self._read_value(state, question, text)
+        if problem is not None:
+            return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
+        return self._record(state, question, AnswerRecord(value=value))
+
+    def _read_value(self, state: State, question: Question, text: str) -> tuple[Any, str | None]:
+        kind = question.type
+        if kind is QuestionType.choice:
+            option = values.match_option(text, self._options(state, question))
+            if option is None:
+                return None, "Please choose one of the buttons, or type its number."
+            return option.value, None
+        if kind is QuestionType.multi_choice:
+            found, unknown = values.match_options(text, self._options(state, question))
+            if unknown or not found:
+                return None, ("I couldn't match that to the choices. Tap the ones that apply, "
+                              "then Done (or type their numbers, like 1, 3).")
+            return [o.value for o in found], None
+        if kind in (QuestionType.yes_no, QuestionType.confirm_noted):
+            answer = values.yes_no(text)
+            if answer is None and self.interpreter is not None:
+                intent = self.interpreter.parse(text).intent
+                answer = {"affirm": True, "deny": False}.get(intent.name)
+            if answer is None:
+                return None, "Please answer yes or no (or use the buttons)."
+            return answer, None
+        if kind is QuestionType.number:
+            number = values.parse_number(text)
+            if number is None and self.interpreter is not None and question.fact == "staff_count":
+                number = self.interpreter.parse(text).facts.get("staff_count")
+            return self._in_range(question, number, "a number, like 2")
+        if kind is QuestionType.duration:
+            minutes = values.parse_duration_minutes(text)
+            if minutes is None and self.interpreter is not None:
+                minutes = self.interpreter.parse(text).facts.get("duration_minutes")
+            return self._in_range(question, minutes, "a length of time, like 5 mins")
+        if kind is QuestionType.time:
+            clock = values.parse_time_of_day(text)
+            if clock is None:
+                return None, "Please give a time of day, like 14:30 or 2.30pm."
+            return clock, None
+        return text, None
+
+    @staticmethod
+    def _in_range(question: Question, number: Any, example: str) -> tuple[Any, str | None]:
+        if number is None:
+            return None, f"Please give {example}."
+        number = float(number)
+        low, high = question.min, question.max
+        if (low is not None and number < low) or (high is not None and number > high):
+            return None, f"That's outside what I'd expect ({low:g} to {high:g}). Please check it."
+        return (int(number) if number.is_integer() else number), None
+
+    def _record(self, state: State, question: Question, record: AnswerRecord) -> Result:
+        replies: list[Outbound] = []
+        if question.type is QuestionType.confirm_noted:
+            if record.value is False:
+                for noted in self._noted(state):
+                    del state.answers[noted]
+                record = AnswerRecord(value=False)
+                replies.append(Outbound(text="Thanks for checking. Let's go through them one by one."))
+            else:
+                for noted in self._noted(state):
+                    state.answers[noted].source = "user"
+        state.answers[question.id] = record
+        state.selection = []
+        if record.status == "answered":
+            replies.extend(self._option_replies(state, question, record.value))
+            if question.nlu_prefill and self.interpreter is not None and isinstance(record.value, str):
+                self._prefill(state, record.value)
+        if question.type is QuestionType.confirm_noted and record.value is False:
+            del state.answers[question.id]
+        return self._advance(state, question, replies)
+
+    def _advance(self, state: State, question: Question, replies: list[Outbound]) -> Result:
+        if state.editing and question.type is not QuestionType.confirm_noted:
+            follow = self._next_question(state, after=question.id)
+            if follow is None or follow.id in state.answers:
+                state.editing = False
+                return self._to_summary(state, replies)
+        if not state.history or state.history[-1] != question.id:
+            state.history.append(question.id)
+        upcoming = self._next_question(state, after=question.id)
+        if upcoming is None:
+            state.editing = False
+            return self._to_summary(state, replies)
+        state.current = upcoming.id
+        state.selection = self._preselect(state, upcoming)
+        return state, [*replies, self._ask(state, upcoming)]
+
+    def _option_replies(self, state: State, question: Question, value: Any) -> list[Outbound]:
+        chosen = value if isinstance(value, list) else [value]
+        return [Outbound(text=o.reply) for o in self._options(state, question)
+                if o.reply and o.value in chosen]
+
+    def _prefill(self, state: State, text: str) -> None:
+        assert self.interpreter is not None
+        facts = self.interpreter.parse(text).facts
+        state.text_facts = facts
+        for question in self.flow.questions:
+            if not question.fact or question.id in state.answers:
+                continue
+            value = _fact_value(facts, question)
+            if value is not None:
+                state.answers[question.id] = AnswerRecord(value=value, source="nlu")
+
+    def _noted(self, state: State) -> list[str]:
+        return [q for q, r in state.answers.items() if r.source == "nlu"]
+
+    # --- navigation ---------------------------------------------------------------------------
+
+    def applies(self, state: State, question: Question) -> bool:
+        """Whether a question is asked, given the setting and the answers so far."""
+        if question.type is QuestionType.confirm_noted and not self._noted(state):
+            return False
+        answers = {q: r.value for q, r in state.answers.items() if r.status == "answered"}
+        return question.when is None or question.when.holds(context=state.context, answers=answers)
+
+    def _next_question(self, state: State, after: str | None) -> Question | None:
+        start = 0 if after is None else self.flow.index(after) + 1
+        for question in self.flow.questions[start:]:
+            if not self.applies(state, question):
+                continue
+            record = state.answers.get(question.id)
+            if record is not None and record.source == "nlu":
+                continue
+            if state.editing and record is not None:
+                continue
+            return question
+        return None
+
+    def _start_edit(self, state: State, question_id: str) -> Result:
+        if question_id not in {o.value for o in self._edit_options(state)}:
+            return state, [self._edit_menu(state)]
+        question = self.flow.question(question_id)
+        state.status = "active"
+        state.editing = True
+        state.current = question.id
+        state.selection = self._preselect(state, question)
+        return state, [self._ask(state, question)]
+
+    # --- rendering ----------------------------------------------------------------------------
+
+    def _scope(self, state: State) -> str:
+        return state.current if state.status == "active" and state.current else state.status
+
+    def _current_prompt(self, state: State) -> list[Outbound]:
+        if state.status in ("summary", "choose_edit"):
+            return self._to_summary(state, [])[1]
+        if state.status == "confirm_cancel":
+            return self._control(state, self.flow.question(state.current or ""), "cancel")[1]
+        if state.status == "distress":
+            return self._distress(state)[1]
+        if state.current is None:
+            return []
+        return [self._ask(state, self.flow.question(state.current))]
+
+    def _options(self, state: State, question: Question) -> list[Option]:
+        if question.options_from:
+            raw = state.context.get("options", {}).get(question.options_from, [])
+            return [Option.model_validate(o) for o in raw]
+        answers = {q: r.value for q, r in state.answers.items() if r.status == "answered"}
+        return [o for o in question.options
+                if o.when is None or o.when.holds(context=state.context, answers=answers)]
+
+    def _preselect(self, state: State, question: Question) -> list[str]:
+        value = state.value(question.id)
+        return list(value) if question.type is QuestionType.multi_choice and value else []
+
+    def _ask(self, state: State, question: Question, *, replace: bool = False) -> Outbound:
+        scope = question.id
+        rows: list[list[Button]] = []
+        text = question.prompt
+        if question.type is QuestionType.confirm_noted:
+            noted = "; ".join(self._describe(state, self.flow.question(q)) for q in self._noted(state))
+            text = f"I noted: {noted}. Is that right?"
+        if question.type in (QuestionType.choice, QuestionType.multi_choice):
+            options = self._options(state, question)
+            if not options:
+                text += "\n(There is nothing to choose from yet: please press Skip.)"
+            ticked = question.type is QuestionType.multi_choice
+            buttons = [Button(label=(("✅ " if o.value in state.selection else "▫️ ") if ticked
+                                     else "") + o.label,
+                              payload=f"{scope}|{'t' if ticked else 'v'}:{o.value}")
+                       for o in options]
+            rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
+            if ticked:
+                rows.append([Button(label="Done ✔️", payload=f"{scope}|done")])
+        elif question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
+            rows.append([Button(label="Yes", payload=f"{scope}|v:yes"),
+                         Button(label="No", payload=f"{scope}|v:no")])
+        elif question.placeholder:
+            text += f"\n({question.placeholder})"
+        record = state.answers.get(question.id)
+        if record is not None and record.status == "answered" and not replace:
+            text += f"\n\nYou said: {self._format(state, question, record.value)}"
+            rows.append([Button(label="Keep that answer", payload=f"{scope}|keep")])
+        rows.append([Button(label="⬅️ Back", payload=f"{scope}|c:back"),
+                     Button(label="Skip", payload=f"{scope}|c:skip"),
+                     Button(label="Not sure", payload=f"{scope}|c:unsure")])
+        rows.append([Button(label="❓ Help", payload=f"{scope}|c:help"),
+                     Button(label="⏸ Pause", payload=f"{scope}|c:pause")])
+        return Outbound(text=text, buttons=rows, kind="question", question_id=question.id,
+                        replace_previous=replace)
+
+    def _format(self, state: State, question: Question, value: Any) -> str:
+        if value is None:
+            return "—"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        labels = {o.value: o.label for o in self._options(state, question)}
+        if isinstance(value, list):
+            return ", ".join(labels.get(v, str(v)) for v in value) or "—"
+        if question.type is QuestionType.duration:
+            return f"about {value:g} min"
+        if question.type is QuestionType.text and len(str(value)) > 120:
+            return str(value)[:117] + "…"
+        return labels.get(str(value), str(value))
+
+    def _describe(self, state: State, question: Question) -> str:
+        record = state.answers[question.id]
+        return f"{question.short.lower()}: {self._format(state, question, record.value)}"
+
+    def _summary_lines(self, state: State) -> list[str]:
+        lines = []
+        for number, question in enumerate(self._answered_questions(state), start=1):
+            record = state.answers[question.id]
+            shown = {"skipped": "skipped", "unsure": "not sure"}.get(
+                record.status, self._format(state, question, record.value))
+            lines.append(f"{number}. {question.short}: {shown}")
+        return lines
+
+    def _answered_questions(self, state: State) -> list[Question]:
+        return [q for q in self.flow.questions
+                if q.id in state.answers and q.type is not QuestionType.confirm_noted
+                and self.applies(state, q)]
+
+    def flags(self, state: State) -> list[str]:
+        """Points to reflect on, from the structured answers."""
+        return flags_from_facts(facts_from_answers(self.flow, state))
+
+    def _to_summary(self, state: State, replies: list[Outbound]) -> Result:
+        state.status = "summary"
+        state.current = None
+        state.editing = False
+        lines = self._summary_lines(state)
+        text = "Here's your debrief. Check it, change anything, then submit.\n\n" + "\n".join(lines)
+        reflect = [FLAG_TEXT.get(f, f.replace("_", " ")) for f in self.flags(state)]
+        if reflect:
+            text += "\n\nPoints to reflect on (not a judgement):\n" + "\n".join(
+                f"• {r}" for r in reflect)
+        buttons = [[Button(label="✅ Submit", payload="summary|submit"),
+                    Button(label="✏️ Change an answer", payload="summary|edit")]]
+        return state, [*replies, Outbound(text=text, buttons=buttons, kind="summary")]
+
+    def _edit_options(self, state: State) -> list[Option]:
+        return [Option(value=q.id, label=q.short) for q in self._answered_questions(state)]
+
+    def _edit_menu(self, state: State) -> Outbound:
+        options = self._edit_options(state)
+        buttons = [Button(label=f"{i}. {o.label}", payload=f"choose_edit|edit:{o.value}")
+                   for i, o in enumerate(options, start=1)]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([Button(label="Back to the summary", payload="choose_edit|summary")])
+        return Outbound(text="Which answer would you like to change? (tap it or type its number)",
+                        buttons=rows)
+
+
+def facts_from_answers(flow: Flow, state: State) -> dict[str, Any]:
+    """The NLU-shaped facts of a conversation's structured answers, for flags and patterns."""
+    facts: dict[str, Any] = {"injury": {"child": None, "staff": None}}
+    for key in ("pain_inflicted", "used_as_punishment", "prn_medication"):
+        facts[key] = state.text_facts.get(key)
+    for question in flow.questions:
+        value = state.value(question.id)
+        if not question.fact or value is None:
+            continue
+        if question.fact.startswith("injury."):
+            facts["injury"][question.fact.split(".", 1)[1]] = value
+        elif question.fact == "interventions":
+            if "prn" in value:
+                facts["prn_medication"] = True
+        elif question.type is QuestionType.multi_choice:
+            facts[question.fact] = [v for v in value if v != "none"]
+        elif question.type is QuestionType.choice and question.fact.endswith("s"):
+            facts[question.fact] = [] if value in ("none", "other") else [value]
+        else:
+            facts[question.fact] = value
+    return facts
+
+
+def _fact_value(facts: dict[str, Any], question: Question) -> Any:
+    """The answer an NLU fact gives to a structured question, if it says anything."""
+    assert question.fact is not None
+    if question.fact.startswith("injury."):
+        return (facts.get("injury") or {}).get(question.fact.split(".", 1)[1])
+    value = facts.get(question.fact)
+    if value in (None, []):
+        return None
+    known = {o.value for o in question.options}
+    if question.type is QuestionType.multi_choice:
+        picked = [v for v in value if v in known]
+        return picked or None
+    if question.type is QuestionType.choice:
+        candidates = value if isinstance(value, list) else [value]
+        picked = [v for v in candidates if v in known]
+        return picked[0] if picked else None
+    return value

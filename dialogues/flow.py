@@ -1,0 +1,150 @@
+"""Flows are data: questions with types, options, conditions and the guidance point each serves.
+
+A flow is loaded from YAML in `dialogues/flows/` and validated here, so a typo in a flow fails at
+load time, not in front of a tired member of staff.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+FLOWS_DIR = Path(__file__).parent / "flows"
+MAX_PROMPT_WORDS = 50
+MAX_PAYLOAD_BYTES = 64
+
+
+class QuestionType(StrEnum):
+    choice = "choice"
+    multi_choice = "multi_choice"
+    yes_no = "yes_no"
+    text = "text"
+    number = "number"
+    duration = "duration"
+    time = "time"
+    confirm_noted = "confirm_noted"
+
+
+class Condition(BaseModel):
+    """All given parts must hold for the question (or option) to apply."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    setting_kind_in: list[str] | None = None
+    context_true: str | None = None
+    context_false: str | None = None
+    answer_in: dict[str, list[Any]] | None = None
+    answer_includes_any: dict[str, list[str]] | None = None
+    any_of: list[Condition] | None = None
+
+    def holds(self, *, context: dict[str, Any], answers: dict[str, Any]) -> bool:
+        """Whether this condition is met by the conversation so far."""
+        if self.setting_kind_in is not None and context.get("setting_kind") not in (
+            self.setting_kind_in
+        ):
+            return False
+        if self.context_true is not None and not context.get(self.context_true):
+            return False
+        if self.context_false is not None and context.get(self.context_false):
+            return False
+        for question_id, allowed in (self.answer_in or {}).items():
+            if answers.get(question_id) not in allowed:
+                return False
+        for question_id, wanted in (self.answer_includes_any or {}).items():
+            given = answers.get(question_id)
+            if not isinstance(given, list) or not set(given) & set(wanted):
+                return False
+        if self.any_of is not None:
+            return any(c.holds(context=context, answers=answers) for c in self.any_of)
+        return True
+
+
+class Option(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: str
+    label: str
+    reply: str | None = None
+    when: Condition | None = None
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    type: QuestionType
+    prompt: str
+    short: str
+    help: str
+    guidance: str
+    options: list[Option] = Field(default_factory=list)
+    options_from: str | None = None
+    when: Condition | None = None
+    fact: str | None = None
+    nlu_prefill: bool = False
+    required: bool = False
+    min: float | None = None
+    max: float | None = None
+    placeholder: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Question:
+        words = len(self.prompt.split())
+        if words > MAX_PROMPT_WORDS:
+            raise ValueError(f"{self.id}: prompt has {words} words (at most {MAX_PROMPT_WORDS})")
+        needs_options = self.type in (QuestionType.choice, QuestionType.multi_choice)
+        if needs_options and not (self.options or self.options_from):
+            raise ValueError(f"{self.id}: a {self.type} question needs options")
+        for option in self.options:
+            payload = f"{self.id}|t:{option.value}".encode()
+            if len(payload) > MAX_PAYLOAD_BYTES:
+                raise ValueError(f"{self.id}: option {option.value!r} makes a payload over 64 bytes")
+        return self
+
+
+class Flow(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    version: int
+    title: str
+    intro: str
+    done: str
+    audience: str = "staff"
+    questions: list[Question]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Flow:
+        ids = [q.id for q in self.questions]
+        duplicates = {i for i in ids if ids.count(i) > 1}
+        if duplicates:
+            raise ValueError(f"duplicate question ids: {sorted(duplicates)}")
+        return self
+
+    def question(self, question_id: str) -> Question:
+        """The question with this id."""
+        for question in self.questions:
+            if question.id == question_id:
+                return question
+        raise KeyError(question_id)
+
+    def index(self, question_id: str) -> int:
+        """The position of a question in the flow."""
+        return [q.id for q in self.questions].index(question_id)
+
+
+def load_flow_file(path: Path) -> Flow:
+    """Read and validate one flow file."""
+    with path.open(encoding="utf-8") as handle:
+        return Flow.model_validate(yaml.safe_load(handle))
+
+
+@lru_cache
+def load_flow(flow_id: str) -> Flow:
+    """The flow with this id from `dialogues/flows/`."""
+    return load_flow_file(FLOWS_DIR / f"{flow_id}.yml")

@@ -1,0 +1,159 @@
+"""Reading typed answers: option matching, yes/no, numbers, durations and times of day.
+
+Only plain forms are read here ("12", "12 mins", "14:05", "2pm"); wordier answers ("about half an
+hour") are left to the NLU, which the engine asks next.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from dialogues.flow import Option
+
+CONTROL_WORDS: dict[str, str] = {
+    "skip": "skip",
+    "/skip": "skip",
+    "pass": "skip",
+    "back": "back",
+    "/back": "back",
+    "go back": "back",
+    "previous": "back",
+    "pause": "pause",
+    "/pause": "pause",
+    "stop for now": "pause",
+    "later": "pause",
+    "help": "help",
+    "/help": "help",
+    "?": "help",
+    "don't know": "unsure",
+    "dont know": "unsure",
+    "i don't know": "unsure",
+    "i dont know": "unsure",
+    "not sure": "unsure",
+    "unsure": "unsure",
+    "idk": "unsure",
+    "cancel": "cancel",
+    "/cancel": "cancel",
+}
+
+YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "yes please", "correct", "right", "ok",
+                       "okay", "sure", "true", "that's right", "thats right", "aye"})
+NO_WORDS = frozenset({"no", "n", "nope", "nah", "no thanks", "not really", "false", "wrong",
+                      "none", "no it isn't", "not right"})
+
+_NUMBER_WORDS = {
+    "zero": 0, "none": 0, "one": 1, "a": 1, "an": 1, "two": 2, "three": 3, "four": 4, "five": 5,
+    "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "forty five": 45, "sixty": 60,
+}
+_MINUTE_UNITS = {"m": 1.0, "min": 1.0, "mins": 1.0, "minute": 1.0, "minutes": 1.0,
+                 "h": 60.0, "hr": 60.0, "hrs": 60.0, "hour": 60.0, "hours": 60.0,
+                 "s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "seconds": 1 / 60}
+
+
+def normalise(text: str) -> str:
+    """Lower case, folded width, single spaces, no trailing full stop."""
+    folded = unicodedata.normalize("NFKC", text).strip().lower()
+    folded = re.sub(r"\s+", " ", folded)
+    return folded.rstrip(".!")
+
+
+def control_word(text: str) -> str | None:
+    """The control action a short typed message asks for, if it is one of the known words."""
+    return CONTROL_WORDS.get(normalise(text).replace("’", "'"))
+
+
+def yes_no(text: str) -> bool | None:
+    """True for yes, False for no, None if the text is neither."""
+    word = normalise(text).replace("’", "'")
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
+
+
+def match_option(text: str, options: list[Option]) -> Option | None:
+    """The option a typed answer names: its number, its value or its label (or a clear prefix)."""
+    word = normalise(text)
+    if word.isdigit():
+        index = int(word) - 1
+        return options[index] if 0 <= index < len(options) else None
+    for option in options:
+        if word in (option.value.lower(), normalise(option.label), _strip_emoji(option.label)):
+            return option
+    starts = [o for o in options if len(word) >= 3 and _strip_emoji(o.label).startswith(word)]
+    return starts[0] if len(starts) == 1 else None
+
+
+def match_options(text: str, options: list[Option]) -> tuple[list[Option], list[str]]:
+    """Options named in a comma- or 'and'-separated answer, and the parts that matched none."""
+    parts = [p.strip() for p in re.split(r",|;|\band\b|&|\+", text) if p.strip()]
+    found: list[Option] = []
+    unknown: list[str] = []
+    for part in parts:
+        option = match_option(part, options)
+        if option is None:
+            unknown.append(part)
+        elif option not in found:
+            found.append(option)
+    return found, unknown
+
+
+def parse_number(text: str) -> float | None:
+    """A plain number, in digits or a common word."""
+    word = normalise(text)
+    word = re.sub(r"^(about|approx\.?|approximately|around|roughly|~)\s*", "", word)
+    if re.fullmatch(r"\d+(\.\d+)?", word):
+        return float(word)
+    if word in _NUMBER_WORDS:
+        return float(_NUMBER_WORDS[word])
+    return None
+
+
+def parse_duration_minutes(text: str) -> float | None:
+    """Minutes from "5", "5 mins", "1h 30m", "90 seconds", "1:30" (h:mm) and similar."""
+    word = normalise(text)
+    word = re.sub(r"^(about|approx\.?|approximately|around|roughly|~)\s*", "", word)
+    if (plain := parse_number(word)) is not None:
+        return plain
+    if match := re.fullmatch(r"(\d{1,2}):(\d{2})", word):
+        return int(match.group(1)) * 60 + float(match.group(2))
+    parts = re.findall(r"(\d+(?:\.\d+)?|[a-z]+(?: five)?)\s*([a-z]+)", word)
+    if not parts or re.sub(r"[\d.a-z\s]", "", word):
+        return None
+    total = 0.0
+    for amount, unit in parts:
+        value = float(amount) if amount[0].isdigit() else _NUMBER_WORDS.get(amount)
+        if value is None or unit not in _MINUTE_UNITS:
+            return None
+        total += value * _MINUTE_UNITS[unit]
+    return round(total, 2)
+
+
+def parse_time_of_day(text: str) -> str | None:
+    """"HH:MM" from "14:05", "14.05", "1405", "2pm", "2:05 pm", "noon", "midnight"."""
+    word = normalise(text).replace(" ", "")
+    if word in ("noon", "midday"):
+        return "12:00"
+    if word == "midnight":
+        return "00:00"
+    match = re.fullmatch(r"(\d{1,2})(?:[:.h]?(\d{2}))?(am|pm)?", word)
+    if not match:
+        return None
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if half == "pm" else 0)
+    elif match.group(2) is None and len(match.group(1)) <= 2 and hour > 24:
+        return None
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+def _strip_emoji(label: str) -> str:
+    kept = "".join(ch for ch in label if ch.isalnum() or ch in " '-/")
+    return normalise(kept)
