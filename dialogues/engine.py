@@ -54,11 +54,11 @@ class State(BaseModel):
     status: Status = "active"
     current: str | None = None
     answers: dict[str, AnswerRecord] = Field(default_factory=dict)
-    history: list[str] = Field(default_factory=list)
     selection: list[str] = Field(default_factory=list)
     editing: bool = False
     context: dict[str, Any] = Field(default_factory=dict)
     support_requested: bool = False
+    ended_early: bool = False
     text_facts: dict[str, Any] = Field(default_factory=dict)
 
     def value(self, question_id: str) -> Any:
@@ -116,10 +116,10 @@ class Engine:
     def start(self, context: dict[str, Any] | None = None) -> Result:
         """A new conversation: the intro and the first question."""
         state = State(flow_id=self.flow.id, flow_version=self.flow.version, context=context or {})
-        first = self._next_question(state, after=None)
+        first = self._next_question(state)
         intro = Outbound(text=self.flow.intro)
         if first is None:
-            return self._to_summary(state, [intro])
+            return self._finish(state, [intro])
         state.current = first.id
         return state, [intro, self._ask(state, first)]
 
@@ -127,25 +127,21 @@ class Engine:
         """Pick up a paused or interrupted conversation exactly where it was."""
         state = state.model_copy(deep=True)
         if state.status in ("submitted", "cancelled"):
-            return state, [Outbound(text="This one is already finished. Thank you.")]
+            return state, [Outbound(text=self.flow.message("finished"))]
         if state.status in ("paused", "confirm_cancel", "distress"):
             state.status = "active"
-        welcome = Outbound(text="Welcome back. Here is where we were:")
+        welcome = Outbound(text=self.flow.message("welcome_back"))
         return state, [welcome, *self._current_prompt(state)]
 
     def handle(self, state: State, inbound: Inbound) -> Result:
         """Apply one input to the conversation."""
         state = state.model_copy(deep=True)
         if state.status in ("submitted", "cancelled"):
-            return state, [Outbound(text="This one is already finished. Thank you.")]
+            return state, [Outbound(text=self.flow.message("finished"))]
         if state.status == "paused":
             return self.resume(state)
         if inbound.kind == "unsupported":
-            notice = Outbound(
-                kind="error",
-                text="I can only read words and button presses here. "
-                "Please answer in words or use the buttons.",
-            )
+            notice = Outbound(kind="error", text=self.flow.message("unsupported"))
             return state, [notice, *self._current_prompt(state)]
         if inbound.kind == "button":
             return self._on_button(state, inbound.text)
@@ -156,7 +152,7 @@ class Engine:
     def _on_button(self, state: State, payload: str) -> Result:
         scope, _, action = payload.partition("|")
         if scope != self._scope(state):
-            stale = Outbound(text="That button was for an earlier question, so nothing changed.")
+            stale = Outbound(text=self.flow.message("stale"))
             return state, [stale, *self._current_prompt(state)]
         if state.status != "active":
             return self._on_status_action(state, action)
@@ -174,7 +170,7 @@ class Engine:
             return state, [self._ask(state, question, replace=True)]
         if kind == "done" and question.type is QuestionType.multi_choice:
             if not state.selection:
-                msg = Outbound(kind="error", text="Pick at least one, or press Skip.")
+                msg = Outbound(kind="error", text=self.flow.message("pick_one"))
                 return state, [msg, self._ask(state, question)]
             chosen = [o.value for o in self._options(state, question) if o.value in state.selection]
             return self._record(state, question, AnswerRecord(value=chosen))
@@ -185,9 +181,7 @@ class Engine:
     def _on_status_action(self, state: State, action: str) -> Result:
         if state.status in ("summary", "choose_edit"):
             if action == "submit":
-                state.status = "submitted"
-                state.current = None
-                return state, [Outbound(kind="done", text=self.flow.done)]
+                return self._submitted(state, [])
             if action == "edit":
                 state.status = "choose_edit"
                 return state, [self._edit_menu(state)]
@@ -198,7 +192,7 @@ class Engine:
         if state.status == "confirm_cancel":
             if action == "yes":
                 state.status = "cancelled"
-                return state, [Outbound(text="Cancelled. Nothing from it has been submitted.")]
+                return state, [Outbound(text=self.flow.message("cancelled"))]
             state.status = "active"
             return state, [Outbound(text="OK, carrying on."), *self._current_prompt(state)]
         if state.status == "distress":
@@ -221,12 +215,13 @@ class Engine:
     def _on_text(self, state: State, raw: str) -> Result:
         text = raw.strip()
         if not text:
-            msg = Outbound(kind="error", text="I didn't get any words there.")
+            msg = Outbound(kind="error", text=self.flow.message("empty"))
             return state, [msg, *self._current_prompt(state)]
         if state.status != "active":
             return self._text_outside_question(state, text)
         question = self.flow.question(state.current or "")
-        if (action := values.control_word(text)) is not None:
+        action = self.flow.control_words.get(values.normalise(text)) or values.control_word(text)
+        if action is not None:
             return self._control(state, question, action)
         parse = None
         if self.interpreter is not None and len(text.split()) <= NLU_CONTROL_MAX_WORDS:
@@ -273,8 +268,7 @@ class Engine:
 
     def _control(self, state: State, question: Question, action: str) -> Result:
         if action in ("skip", "unsure") and question.required:
-            msg = Outbound(kind="error", text="I need this one for the record, so it can't be "
-                           "skipped. If you're stuck, press Pause and ask your manager.")
+            msg = Outbound(kind="error", text=self.flow.message("required"))
             return state, [msg, self._ask(state, question)]
         if action == "skip":
             return self._record(state, question, AnswerRecord(status="skipped"))
@@ -284,24 +278,26 @@ class Engine:
             return state, [Outbound(text=f"ℹ️ {question.help}"), self._ask(state, question)]
         if action == "pause":
             state.status = "paused"
-            text = ("Paused. Everything so far is saved. Send /debrief when you're ready and "
-                    "we'll carry on from exactly here.")
-            return state, [Outbound(text=text)]
+            return state, [Outbound(text=self.flow.message("paused"))]
+        if action == "stop":
+            state.status = "submitted"
+            state.current = None
+            state.ended_early = True
+            return state, [Outbound(kind="done", text=self.flow.message("stopped"))]
         if action == "cancel":
             state.status = "confirm_cancel"
             scope = self._scope(state)
             buttons = [[Button(label="Yes, cancel it", payload=f"{scope}|yes"),
                         Button(label="No, carry on", payload=f"{scope}|no")]]
-            text = "Cancel this debrief? The answers you've given so far will not be submitted."
-            return state, [Outbound(text=text, buttons=buttons)]
+            return state, [Outbound(text=self.flow.message("cancel_confirm"), buttons=buttons)]
         if action == "back":
             if state.editing:
                 state.editing = False
                 return self._to_summary(state, [])
-            if not state.history:
-                msg = Outbound(text="This is the first question, so there's nothing to go back to.")
+            previous = self._previous_question(state, question)
+            if previous is None:
+                msg = Outbound(text=self.flow.message("first_question"))
                 return state, [msg, self._ask(state, question)]
-            previous = self.flow.question(state.history.pop())
             state.current = previous.id
             state.selection = self._preselect(state, previous)
             return state, [self._ask(state, previous)]
@@ -320,13 +316,12 @@ class Engine:
         if kind is QuestionType.choice:
             option = values.match_option(text, self._options(state, question))
             if option is None:
-                return None, "Please choose one of the buttons, or type its number."
+                return None, self.flow.message("choose")
             return option.value, None
         if kind is QuestionType.multi_choice:
             found, unknown = values.match_options(text, self._options(state, question))
             if unknown or not found:
-                return None, ("I couldn't match that to the choices. Tap the ones that apply, "
-                              "then Done (or type their numbers, like 1, 3).")
+                return None, self.flow.message("choose_many")
             return [o.value for o in found], None
         if kind in (QuestionType.yes_no, QuestionType.confirm_noted):
             answer = values.yes_no(text)
@@ -334,7 +329,7 @@ class Engine:
                 intent = self.interpreter.parse(text).intent
                 answer = {"affirm": True, "deny": False}.get(intent.name)
             if answer is None:
-                return None, "Please answer yes or no (or use the buttons)."
+                return None, self.flow.message("yes_no")
             return answer, None
         if kind is QuestionType.number:
             number = values.parse_number(text)
@@ -385,17 +380,10 @@ class Engine:
         return self._advance(state, question, replies)
 
     def _advance(self, state: State, question: Question, replies: list[Outbound]) -> Result:
-        if state.editing and question.type is not QuestionType.confirm_noted:
-            follow = self._next_question(state, after=question.id)
-            if follow is None or follow.id in state.answers:
-                state.editing = False
-                return self._to_summary(state, replies)
-        if not state.history or state.history[-1] != question.id:
-            state.history.append(question.id)
-        upcoming = self._next_question(state, after=question.id)
+        upcoming = self._next_question(state)
         if upcoming is None:
             state.editing = False
-            return self._to_summary(state, replies)
+            return self._finish(state, replies)
         state.current = upcoming.id
         state.selection = self._preselect(state, upcoming)
         return state, [*replies, self._ask(state, upcoming)]
@@ -428,17 +416,18 @@ class Engine:
         answers = {q: r.value for q, r in state.answers.items() if r.status == "answered"}
         return question.when is None or question.when.holds(context=state.context, answers=answers)
 
-    def _next_question(self, state: State, after: str | None) -> Question | None:
-        start = 0 if after is None else self.flow.index(after) + 1
-        for question in self.flow.questions[start:]:
-            if not self.applies(state, question):
-                continue
-            record = state.answers.get(question.id)
-            if record is not None and record.source == "nlu":
-                continue
-            if state.editing and record is not None:
-                continue
-            return question
+    def _previous_question(self, state: State, question: Question) -> Question | None:
+        """The nearest earlier question that was asked, for Back."""
+        for earlier in reversed(self.flow.questions[: self.flow.index(question.id)]):
+            if earlier.id in state.answers and self.applies(state, earlier):
+                return earlier
+        return None
+
+    def _next_question(self, state: State) -> Question | None:
+        """The first question that applies and has no answer yet (skipped and unsure count)."""
+        for question in self.flow.questions:
+            if question.id not in state.answers and self.applies(state, question):
+                return question
         return None
 
     def _start_edit(self, state: State, question_id: str) -> Result:
@@ -497,21 +486,22 @@ class Engine:
                        for o in options]
             rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
             if ticked:
-                rows.append([Button(label="Done ✔️", payload=f"{scope}|done")])
+                rows.append([Button(label=self.flow.label("done"), payload=f"{scope}|done")])
         elif question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
-            rows.append([Button(label="Yes", payload=f"{scope}|v:yes"),
-                         Button(label="No", payload=f"{scope}|v:no")])
+            rows.append([Button(label=self.flow.label("yes"), payload=f"{scope}|v:yes"),
+                         Button(label=self.flow.label("no"), payload=f"{scope}|v:no")])
         elif question.placeholder:
             text += f"\n({question.placeholder})"
         record = state.answers.get(question.id)
         if record is not None and record.status == "answered" and not replace:
             text += f"\n\nYou said: {self._format(state, question, record.value)}"
-            rows.append([Button(label="Keep that answer", payload=f"{scope}|keep")])
-        rows.append([Button(label="⬅️ Back", payload=f"{scope}|c:back"),
-                     Button(label="Skip", payload=f"{scope}|c:skip"),
-                     Button(label="Not sure", payload=f"{scope}|c:unsure")])
-        rows.append([Button(label="❓ Help", payload=f"{scope}|c:help"),
-                     Button(label="⏸ Pause", payload=f"{scope}|c:pause")])
+            rows.append([Button(label=self.flow.label("keep"), payload=f"{scope}|keep")])
+        skippable = () if question.required else ("skip", "unsure")
+        for row in (("back", *skippable), ("help", "pause", "stop")):
+            controls = [Button(label=self.flow.label(c), payload=f"{scope}|c:{c}")
+                        for c in row if c in self.flow.controls]
+            if controls:
+                rows.append(controls)
         return Outbound(text=text, buttons=rows, kind="question", question_id=question.id,
                         replace_previous=replace)
 
@@ -551,18 +541,30 @@ class Engine:
         """Points to reflect on, from the structured answers."""
         return flags_from_facts(facts_from_answers(self.flow, state))
 
+    def _finish(self, state: State, replies: list[Outbound]) -> Result:
+        """The end of the questions: the summary to check, or (for flows without one) done."""
+        if self.flow.show_summary:
+            return self._to_summary(state, replies)
+        return self._submitted(state, replies)
+
+    def _submitted(self, state: State, replies: list[Outbound]) -> Result:
+        state.status = "submitted"
+        state.current = None
+        state.editing = False
+        return state, [*replies, Outbound(kind="done", text=self.flow.done)]
+
     def _to_summary(self, state: State, replies: list[Outbound]) -> Result:
         state.status = "summary"
         state.current = None
         state.editing = False
         lines = self._summary_lines(state)
-        text = "Here's your debrief. Check it, change anything, then submit.\n\n" + "\n".join(lines)
+        text = self.flow.message("summary_intro") + "\n\n" + "\n".join(lines)
         reflect = [FLAG_TEXT.get(f, f.replace("_", " ")) for f in self.flags(state)]
         if reflect:
             text += "\n\nPoints to reflect on (not a judgement):\n" + "\n".join(
                 f"• {r}" for r in reflect)
-        buttons = [[Button(label="✅ Submit", payload="summary|submit"),
-                    Button(label="✏️ Change an answer", payload="summary|edit")]]
+        buttons = [[Button(label=self.flow.label("submit"), payload="summary|submit"),
+                    Button(label=self.flow.label("edit"), payload="summary|edit")]]
         return state, [*replies, Outbound(text=text, buttons=buttons, kind="summary")]
 
     def _edit_options(self, state: State) -> list[Option]:
