@@ -108,6 +108,8 @@ def run(
     webhook_url: Annotated[str | None, typer.Option(help="Public HTTPS URL for webhook mode")] = None,
     listen: Annotated[str, typer.Option(help="Webhook listen address")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Webhook listen port")] = 8443,
+    secret_token: Annotated[str | None, typer.Option(
+        help="Webhook secret Telegram must send (default: derived from the bot token)")] = None,
 ) -> None:
     """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
     config = get_config()
@@ -120,10 +122,10 @@ def run(
         )
         raise typer.Exit(code=2)
     _prepare_database()
-    from bot.telegram_app import run_bot
+    from bot.telegram import run_bot
 
     run_bot(config=config, interpreter=_interpreter(), webhook_url=webhook_url, listen=listen,
-            port=port)
+            port=port, secret_token=secret_token)
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -281,9 +283,14 @@ def _bot_username() -> str:
     config = get_config()
     if config.telegram_bot_token is None:
         return "<your_bot>"
-    from bot.telegram_app import fetch_bot_username
+    from bot.telegram import fetch_bot_username
 
-    return fetch_bot_username(config)
+    try:
+        return fetch_bot_username(config)
+    except Exception as exc:  # any network or API failure: the code is still valid
+        typer.secho(f"Could not ask Telegram for the bot's name ({type(exc).__name__}); "
+                    "use --bot-username.", err=True)
+        return "<your_bot>"
 
 
 def main() -> None:

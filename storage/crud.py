@@ -11,12 +11,14 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
 
 from storage.models import (
     Answer,
     AnswerStatus,
     AuditEvent,
+    ChatMessage,
     Child,
     ChildCreate,
     Conversation,
@@ -27,6 +29,7 @@ from storage.models import (
     Invite,
     Person,
     PersonCreate,
+    ProcessedUpdate,
     Role,
     Setting,
     SettingCreate,
@@ -266,3 +269,67 @@ def record_audit(
                        object_id=object_id, detail=detail or {})
     session.add(event)
     return event
+
+
+# --- Telegram transport: processed updates and message ids (never content) ------------------------
+
+
+def update_seen(session: Session, *, update_id: int) -> bool:
+    """Whether this Telegram update has already been processed."""
+    return session.get(ProcessedUpdate, update_id) is not None
+
+
+def claim_update(session: Session, *, update_id: int) -> bool:
+    """Record an update as processed, in the caller's transaction; False if it already was."""
+    if update_seen(session, update_id=update_id):
+        return False
+    try:
+        with session.begin_nested():
+            session.add(ProcessedUpdate(update_id=update_id))
+    except IntegrityError:
+        return False
+    return True
+
+
+def prune_updates(session: Session, *, older_than: datetime) -> int:
+    """Forget processed update ids older than a time (Telegram keeps updates for 24 hours)."""
+    result = session.exec(delete(ProcessedUpdate).where(
+        col(ProcessedUpdate.processed_at) < older_than))
+    return int(result.rowcount or 0)
+
+
+def track_message(
+    session: Session,
+    *,
+    conversation_id: int,
+    chat_id: int,
+    message_id: int,
+    question_id: str | None = None,
+    from_bot: bool = True,
+) -> None:
+    """Remember a chat message that belongs to a conversation (its id, not its text)."""
+    session.add(ChatMessage(conversation_id=conversation_id, chat_id=chat_id,
+                            message_id=message_id, question_id=question_id, from_bot=from_bot))
+    session.flush()
+
+
+def last_question_message(
+    session: Session, *, conversation_id: int, question_id: str
+) -> ChatMessage | None:
+    """The message last sent for a question of a conversation, to edit it in place."""
+    statement = select(ChatMessage).where(
+        ChatMessage.conversation_id == conversation_id, ChatMessage.question_id == question_id,
+        col(ChatMessage.from_bot).is_(True))
+    return session.exec(statement.order_by(col(ChatMessage.id).desc())).first()
+
+
+def conversation_messages(session: Session, *, conversation_id: int) -> list[ChatMessage]:
+    """Every tracked message of a conversation, oldest first."""
+    statement = select(ChatMessage).where(ChatMessage.conversation_id == conversation_id)
+    return list(session.exec(statement.order_by(col(ChatMessage.id))))
+
+
+def forget_messages(session: Session, *, conversation_id: int) -> None:
+    """Drop a conversation's tracked message ids (after the messages are deleted or kept)."""
+    session.exec(delete(ChatMessage).where(
+        col(ChatMessage.conversation_id) == conversation_id))

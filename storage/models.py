@@ -234,3 +234,27 @@ class AuditEvent(SQLModel, table=True):
     object_type: str | None = Field(default=None, max_length=32)
     object_id: int | None = None
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+# --- Telegram transport (ids only, never content) ----------------------------------------------
+
+
+class ChatMessage(SQLModel, table=True):
+    """A Telegram message that belongs to a conversation, so its Q&A can be deleted after submit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    question_id: str | None = Field(default=None, max_length=64)
+    from_bot: bool = True
+    created_at: datetime = _created()
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """A Telegram update already handled: Telegram re-sends updates it thinks were missed."""
+
+    update_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    )
+    processed_at: datetime = _created()

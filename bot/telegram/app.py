@@ -1,0 +1,241 @@
+"""The application factory and runner: all of the bot's wiring in one place, no network at import.
+
+`build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
+that run before every feature (each update once; private chats only; enrolled people only), each
+`Extension` listed in `bot/telegram/extensions.py`, then the debrief's catch-alls and an error
+handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import traceback
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram import Bot, BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ApplicationHandlerStop, TypeHandler
+
+from bot.conversations import DebriefService
+from bot.telegram import debrief
+from bot.telegram.extension import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.transport import send_text, with_retry
+from nlu.result import Interpreter
+from storage import crud
+from storage.config import Config
+from storage.db import get_engine
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+GUARD_GROUP = -10
+FORGET_UPDATES_AFTER = timedelta(days=3)
+RATE_LIMIT_RETRIES = 3
+DEFAULT_API = "https://api.telegram.org"
+
+
+class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """An Application that processes each update id once, even across restarts (kept in the db)."""
+
+    async def process_update(self, update: object) -> None:
+        """Skip an update already processed; afterwards, record it as processed."""
+        if not isinstance(update, Update) or SERVICES_KEY not in self.bot_data:
+            await super().process_update(update)
+            return
+        svc = services(self)
+        update_id = update.update_id
+        if await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
+            log.info("update %s was already processed; ignored", update_id)
+            return
+        await super().process_update(update)
+        await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+
+
+def bot_api_urls(base: str) -> tuple[str, str]:
+    """PTB's base_url and base_file_url for TELEGRAM_BASE_URL (a server root, or one ending /bot)."""
+    root = base.rstrip("/").removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def webhook_secret(config: Config) -> str:
+    """The secret Telegram sends in X-Telegram-Bot-Api-Secret-Token, derived from the bot token."""
+    assert config.telegram_bot_token is not None
+    key = config.telegram_bot_token.get_secret_value().encode()
+    return hmac.new(key, b"flourish-webhook", hashlib.sha256).hexdigest()
+
+
+# --- guards -------------------------------------------------------------------------------------
+
+
+async def private_only(update: Update, context: Context) -> None:
+    """Work only in private chats: in a group or channel, say so once and leave."""
+    chat = update.effective_chat
+    if chat is None:
+        raise ApplicationHandlerStop
+    if chat.type == "private":
+        return
+    member = update.my_chat_member
+    if member is not None and member.new_chat_member.status in ("left", "kicked"):
+        raise ApplicationHandlerStop
+    try:
+        if chat.type != "channel":
+            await send_text(context.bot, chat.id, debrief.ONLY_PRIVATE)
+        await with_retry(lambda: context.bot.leave_chat(chat.id), idempotent=True)
+    except TelegramError as exc:
+        log.info("could not leave a non-private chat: %s", type(exc).__name__)
+    raise ApplicationHandlerStop
+
+
+async def enrolled_only(update: Update, context: Context) -> None:
+    """Anyone not enrolled gets one polite message and nothing else (except /start with a code)."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        raise ApplicationHandlerStop
+    message = update.message
+    if message is not None and (message.text or "").split(" ", 1)[0].split("@")[0] == "/start":
+        return
+    svc = services(context)
+    if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
+        return
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await with_retry(update.callback_query.answer, idempotent=True)
+    if update.message is not None or update.callback_query is not None:
+        await send_text(context.bot, chat.id, debrief.NOT_ENROLLED)
+    raise ApplicationHandlerStop
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log the failure without any content, and tell the person nothing they gave is lost."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+    log.error("error handling update %s: %s\n%s", update_id, type(error).__name__, frames)
+    if isinstance(update, Update) and update.effective_chat is not None \
+            and update.effective_chat.type == "private":
+        try:
+            await send_text(context.bot, update.effective_chat.id,
+                            "Sorry, something went wrong on my side. Everything you've answered "
+                            "is saved: please try again in a moment, or send /debrief.")
+        except TelegramError:
+            log.warning("could not tell the person about the error")
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+async def post_init(app: App) -> None:
+    """At start: the default command menu, each enrolled person's menu, old update ids pruned,
+    then each extension's own start-up."""
+    svc = services(app)
+    try:
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in debrief.DEFAULT_COMMANDS])
+
+        def enrolled(session: Session) -> list[tuple[int, str]]:
+            return [(p.telegram_user_id, str(p.role))
+                    for setting in crud.list_settings(session)
+                    for p in crud.list_people(session, setting_id=setting.id or 0)
+                    if p.telegram_user_id is not None]
+
+        for chat_id, role in await svc.db(enrolled):
+            await debrief.set_commands_for(svc, app.bot, chat_id=chat_id, role=role)
+    except TelegramError as exc:
+        log.warning("could not set the command menus: %s", type(exc).__name__)
+    await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
+    for extension in svc.extensions:
+        if extension.post_init is not None:
+            await extension.post_init(app)
+
+
+async def post_shutdown(app: App) -> None:
+    """At stop: each extension's own shutdown, in reverse order."""
+    for extension in reversed(services(app).extensions):
+        if extension.post_shutdown is not None:
+            await extension.post_shutdown(app)
+
+
+def build_application(
+    *,
+    config: Config,
+    interpreter: Interpreter | None = None,
+    engine: Engine | None = None,
+    extensions: Sequence[Extension] | None = None,
+) -> App:
+    """The bot, wired: guards, then each extension's handlers, then the debrief's catch-alls.
+
+    `extensions` defaults to `bot.telegram.extensions.EXTENSIONS`. Nothing touches the network
+    until the application is initialised.
+    """
+    if config.telegram_bot_token is None:
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    if extensions is None:
+        from bot.telegram.extensions import EXTENSIONS
+
+        extensions = EXTENSIONS
+    builder = (ApplicationBuilder()
+               .application_class(FlourishApplication)
+               .token(config.telegram_bot_token.get_secret_value())
+               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+               .post_init(post_init)
+               .post_shutdown(post_shutdown))
+    if config.telegram_base_url:
+        base_url, base_file_url = bot_api_urls(config.telegram_base_url)
+        builder = builder.base_url(base_url).base_file_url(base_file_url)
+    app: App = builder.build()
+    app.bot_data[SERVICES_KEY] = Services(
+        config=config, engine=engine or get_engine(),
+        debriefs=DebriefService(interpreter=interpreter), interpreter=interpreter,
+        extensions=list(extensions))
+    app.add_handler(TypeHandler(Update, private_only), group=GUARD_GROUP)
+    app.add_handler(TypeHandler(Update, enrolled_only), group=GUARD_GROUP + 1)
+    for extension in extensions:
+        if extension.register is not None:
+            extension.register(app)
+    debrief.register_fallbacks(app)
+    app.add_error_handler(on_error)
+    return app
+
+
+def run_bot(
+    *,
+    config: Config,
+    interpreter: Interpreter | None = None,
+    webhook_url: str | None = None,
+    listen: str = "127.0.0.1",
+    port: int = 8443,
+    secret_token: str | None = None,
+) -> None:
+    """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the token
+    app = build_application(config=config, interpreter=interpreter)
+    if webhook_url is None:
+        log.info("Flourish bot: polling for updates")
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    path = urlparse(webhook_url).path.strip("/")
+    log.info("Flourish bot: webhook server on %s:%s", listen, port)
+    app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
+                    secret_token=secret_token or webhook_secret(config),
+                    allowed_updates=Update.ALL_TYPES)
+
+
+def fetch_bot_username(config: Config) -> str:
+    """The bot's @username, from Telegram's getMe."""
+    assert config.telegram_bot_token is not None
+    token = config.telegram_bot_token.get_secret_value()
+
+    async def get_me() -> str:
+        base_url, base_file_url = bot_api_urls(config.telegram_base_url or DEFAULT_API)
+        async with Bot(token, base_url=base_url, base_file_url=base_file_url) as bot:
+            return str(bot.username)
+
+    return asyncio.run(get_me())

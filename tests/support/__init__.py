@@ -1,0 +1,1 @@
+"""Helpers shared by test suites (the Bot API stand-in and its fixtures)."""
