@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
+from bot.followups import planner as followups
 from dialogues.engine import Engine, Inbound, Outbound, State
 from dialogues.flow import QuestionType, load_flow
 from nlu.result import Interpreter
@@ -83,9 +84,12 @@ class DebriefService:
         state = State.model_validate_json(conversation.state)
         new_state, messages = self.engine.handle(state, inbound)
         reply = Reply(messages=messages, status=new_state.status)
-        reply.support_requested = new_state.support_requested and not state.support_requested
+        reply.support_requested = (new_state.support_requested and not state.support_requested) or (
+            new_state.value("wellbeing_checkin") is True and state.value("wellbeing_checkin") is not True)
         if new_state.status == "submitted":
             incident, debrief_id = self._submit(session, person=person, state=new_state)
+            followups.after_submit(session, incident=incident, person_id=person.id,
+                                   debrief_id=debrief_id)
             reply.submitted_debrief_id = debrief_id
             reply.incident_id = incident.id
             reply.flags = list(incident.flags)

@@ -17,6 +17,37 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 FLOWS_DIR = Path(__file__).parent / "flows"
 MAX_PROMPT_WORDS = 50
 MAX_PAYLOAD_BYTES = 64
+CONTROLS = ("back", "skip", "unsure", "help", "pause", "stop")
+DEFAULT_CONTROLS = ["back", "skip", "unsure", "help", "pause"]
+# Words and button labels the engine itself says; a flow may reword any of them (a child's flow
+# needs much simpler words than a tired adult's).
+DEFAULT_LABELS: dict[str, str] = {
+    "back": "⬅️ Back", "skip": "Skip", "unsure": "Not sure", "help": "❓ Help", "pause": "⏸ Pause",
+    "stop": "🛑 Stop", "keep": "Keep that answer", "done": "Done ✔️", "yes": "Yes", "no": "No",
+    "submit": "✅ Submit", "edit": "✏️ Change an answer",
+}
+DEFAULT_MESSAGES: dict[str, str] = {
+    "finished": "This one is already finished. Thank you.",
+    "welcome_back": "Welcome back. Here is where we were:",
+    "unsupported": "I can only read words and button presses here. "
+                   "Please answer in words or use the buttons.",
+    "stale": "That button was for an earlier question, so nothing changed.",
+    "pick_one": "Pick at least one, or press Skip.",
+    "empty": "I didn't get any words there.",
+    "choose": "Please choose one of the buttons, or type its number.",
+    "choose_many": "I couldn't match that to the choices. Tap the ones that apply, "
+                   "then Done (or type their numbers, like 1, 3).",
+    "yes_no": "Please answer yes or no (or use the buttons).",
+    "first_question": "This is the first question, so there's nothing to go back to.",
+    "required": "I need this one for the record, so it can't be skipped. If you're stuck, "
+                "press Pause and ask your manager.",
+    "paused": "Paused. Everything so far is saved. Send /debrief when you're ready and we'll "
+              "carry on from exactly here.",
+    "cancel_confirm": "Cancel this debrief? The answers you've given so far will not be submitted.",
+    "cancelled": "Cancelled. Nothing from it has been submitted.",
+    "stopped": "Stopped. Thank you for what you shared.",
+    "summary_intro": "Here's your debrief. Check it, change anything, then submit.",
+}
 
 
 class QuestionType(StrEnum):
@@ -38,6 +69,7 @@ class Condition(BaseModel):
     setting_kind_in: list[str] | None = None
     context_true: str | None = None
     context_false: str | None = None
+    answered: str | None = None
     answer_in: dict[str, list[Any]] | None = None
     answer_includes_any: dict[str, list[str]] | None = None
     any_of: list[Condition] | None = None
@@ -51,6 +83,8 @@ class Condition(BaseModel):
         if self.context_true is not None and not context.get(self.context_true):
             return False
         if self.context_false is not None and context.get(self.context_false):
+            return False
+        if self.answered is not None and answers.get(self.answered) in (None, "", []):
             return False
         for question_id, allowed in (self.answer_in or {}).items():
             if answers.get(question_id) not in allowed:
@@ -117,6 +151,30 @@ class Flow(BaseModel):
     done: str
     audience: str = "staff"
     questions: list[Question]
+    controls: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTROLS))
+    labels: dict[str, str] = Field(default_factory=dict)
+    messages: dict[str, str] = Field(default_factory=dict)
+    control_words: dict[str, str] = Field(default_factory=dict)
+    show_summary: bool = True
+
+    @model_validator(mode="after")
+    def _known_words(self) -> Flow:
+        for name, given, known in (("controls", self.controls, CONTROLS),
+                                   ("control_words", self.control_words.values(), CONTROLS),
+                                   ("labels", self.labels, DEFAULT_LABELS),
+                                   ("messages", self.messages, DEFAULT_MESSAGES)):
+            unknown = sorted(set(given) - set(known))
+            if unknown:
+                raise ValueError(f"{self.id}: unknown {name}: {unknown}")
+        return self
+
+    def message(self, key: str) -> str:
+        """One of the engine's own messages, in this flow's words."""
+        return self.messages.get(key, DEFAULT_MESSAGES[key])
+
+    def label(self, key: str) -> str:
+        """One of the engine's own button labels, in this flow's words."""
+        return self.labels.get(key, DEFAULT_LABELS[key])
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Flow:
