@@ -1,15 +1,27 @@
 """Shared post-processing: from a text, an intent and raw entities to the full ParseResult.
 
-Both backends (embedded spaCy and the Rasa server) call `build_result`, so negation, canonical
-values, numbers, durations, staff counts, facts and flags are decided in one place.
+Both backends (the embedded spaCy parser and the Rasa server) call `build_result`, so negation
+scope, canonical values, numbers, durations, staff counts, facts, flags and the "long answers are
+answers" rule are decided in one place and the two backends can only differ in what they spot.
 """
 
 from __future__ import annotations
 
+import itertools
+import re
+from dataclasses import dataclass
 from typing import Any
 
 from nlu.flags import flags_from_facts
-from nlu.result import Entity, Intent, ParseResult
+from nlu.lexicon import CANONICAL, load_training_data, speller
+from nlu.result import CONTROL_INTENTS, Entity, Intent, ParseResult
+
+NOT_THE_PLACE = re.compile(r"\b(?:went|go|gone|going|goes|off|ready|back|sent|put)\s+(?:to\s+)?$")
+"""Before "bed": "she went to bed after" says where the child went, not where the hold was."""
+LIST_FACTS = {"hold_type": "hold_types", "location": "locations", "restriction": "restrictions",
+              "equipment": "equipment"}
+BOOL_FACTS = {"medication": "prn_medication", "pain": "pain_inflicted",
+              "punishment": "used_as_punishment"}
 
 
 def empty_facts() -> dict[str, Any]:
@@ -28,8 +40,549 @@ def empty_facts() -> dict[str, Any]:
     }
 
 
+def normalise(text: str) -> str:
+    """Lower case and straight apostrophes, keeping every character offset unchanged."""
+    out = []
+    for ch in text:
+        low = ch.lower()
+        ch = low if len(low) == 1 else ch
+        out.append("'" if ch in "\u2019\u2018`´" else ch)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- numbers
+UNITS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+         "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+         "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+         "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40, "fifty": 50,
+         "sixty": 60, "ninety": 90}
+FUZZY = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "couple of": 2, "a few": 3,
+         "few": 3, "several": 4, "a handful of": 4}
+_WORDNUM = ("(?:twenty|thirty|forty|fourty|fifty)[- ](?:one|two|three|four|five|six|seven|eight"
+            "|nine)|" + "|".join(sorted(UNITS, key=len, reverse=True)))
+_FUZZY = "|".join(sorted((re.escape(k) for k in FUZZY), key=len, reverse=True))
+NUM = rf"(?:\d+(?:\.\d+)?|{_WORDNUM})"
+NUM_OR_FUZZY = rf"(?:{NUM}|{_FUZZY})"
+
+
+def number(word: str) -> float | None:
+    """A number written in digits or words ("3", "three", "twenty-five", "a couple of")."""
+    word = " ".join(word.strip().split())
+    if not word:
+        return None
+    try:
+        return float(word)
+    except ValueError:
+        pass
+    if word in FUZZY:
+        return float(FUZZY[word])
+    if word in UNITS:
+        return float(UNITS[word])
+    parts = re.split(r"[- ]", word)
+    if len(parts) == 2 and parts[0] in UNITS and parts[1] in UNITS:
+        return float(UNITS[parts[0]] + UNITS[parts[1]])
+    return None
+
+
+# ---------------------------------------------------------------- durations
+_UNIT = r"(?P<unit>hours?|hrs?|minutes?|mins?|min|seconds?|secs?|sec)"
+_SHORT_UNIT = r"(?P<sunit>h|m|s)"
+DURATION = re.compile(
+    rf"(?<![\w.:])(?P<a>{NUM_OR_FUZZY})(?:\s*(?:-|–|to|or)\s*(?P<b>{NUM}))?"
+    rf"(?P<half>\s+and\s+a\s+half)?\s*(?:{_UNIT}\b|(?<=\d){_SHORT_UNIT}\b)"
+    rf"(?P<extra>\s*(?:and\s+)?(?:a\s+half|(?P<m>\d+|{_WORDNUM})\s*(?:minutes?|mins?|m)\b))?"
+)
+SPECIAL_DURATIONS: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(r"\b(?:an?\s+)?hour\s+and\s+a\s+half\b"), 90),
+    (re.compile(r"\bhalf\s+(?:an?\s+)?hour\b"), 30),
+    (re.compile(r"\bquarter\s+(?:of\s+)?(?:an?\s+)?hour\b"), 15),
+    (re.compile(r"\b(?:a|one)\s+min(?:ute)?\s+or\s+two\b"), 2),
+]
+AFTER_NOT_DURATION = re.compile(r"\s*(?:later|ago|earlier|before(?:hand)?|after(?:wards)?\b)")
+BEFORE_NOT_DURATION = re.compile(r"(?:\bevery|\bwithin|\bin the (?:last|first)|\bafter)\s*$")
+_TIME = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}p>am|pm)?"
+TIME_RANGE = re.compile(
+    r"(?<![\w.:])" + _TIME.format("x")
+    + r"\s*(?:-|–|to|until|till|til|and|->)\s*(?:about\s+|approx\.?\s+|around\s+)?"
+    + _TIME.format("y") + r"(?![\w:])"
+)
+TIME_START_END = re.compile(
+    r"\b(?:started|began|start(?:ed)? at|from)\s+(?:at\s+)?" + _TIME.format("x")
+    + r"\b.{0,60}?\b(?:ended|finished|stopped|released|let go|end(?:ed)? at)\s+(?:at\s+)?"
+    + _TIME.format("y") + r"(?![\w:])"
+)
+
+
+def _clock(hours: str, minutes: str | None, meridiem: str | None) -> int | None:
+    h, m = int(hours), int(minutes or 0)
+    if h > 23 or m > 59:
+        return None
+    if meridiem == "pm" and h < 12:
+        h += 12
+    if meridiem == "am" and h == 12:
+        h = 0
+    return h * 60 + m
+
+
+def _range_minutes(match: re.Match[str]) -> float | None:
+    x_has, y_has = match.group("xm") or match.group("xp"), match.group("ym") or match.group("yp")
+    if not (x_has and y_has):
+        return None
+    xp = match.group("xp") or (match.group("yp") if int(match.group("xh")) < 12 else None)
+    start = _clock(match.group("xh"), match.group("xm"), xp)
+    end = _clock(match.group("yh"), match.group("ym"), match.group("yp"))
+    if start is None or end is None:
+        return None
+    diff = (end - start) % (24 * 60)
+    return float(diff) if 0 < diff <= 240 else None
+
+
+def durations(low: str) -> list[tuple[int, int, float]]:
+    """(start, end, minutes) for each duration said in a normalised text."""
+    found: list[tuple[int, int, float]] = []
+    taken: list[tuple[int, int]] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= a or s >= b for a, b in taken)
+
+    for rx in (TIME_START_END, TIME_RANGE):
+        for match in rx.finditer(low):
+            minutes = _range_minutes(match)
+            if minutes is not None and free(*match.span()):
+                found.append((match.start(), match.end(), minutes))
+                taken.append(match.span())
+    for pattern, minutes in SPECIAL_DURATIONS:
+        for match in pattern.finditer(low):
+            if free(*match.span()):
+                found.append((match.start(), match.end(), minutes))
+                taken.append(match.span())
+    for match in DURATION.finditer(low):
+        if not free(*match.span()):
+            continue
+        if AFTER_NOT_DURATION.match(low, match.end()) or BEFORE_NOT_DURATION.search(
+            low[max(0, match.start() - 20):match.start()]
+        ):
+            continue
+        value = number(match.group("b") or match.group("a"))
+        if value is None:
+            continue
+        extra = match.group("extra") or ""
+        if match.group("half") or "half" in extra:
+            value += 0.5
+        unit = (match.group("unit") or match.group("sunit") or "m")[0]
+        minutes = value * {"h": 60.0, "m": 1.0, "s": 1 / 60}[unit]
+        if unit == "h" and match.group("m"):
+            minutes += number(match.group("m")) or 0
+        if 0 < minutes <= 24 * 60:
+            found.append((match.start(), match.end(), round(minutes, 2)))
+            taken.append(match.span())
+    return found
+
+
+# ---------------------------------------------------------------- staff counts
+_STAFF_NOUN = (r"(?:other\s+)?(?:members?\s+of\s+staff|staff\s+members?|staff|colleagues?|adults?"
+               r"|carers?|workers?|people|of\s+us|team\s+members?|teachers?|tas|rsws?"
+               r"|support\s+workers?|others)")
+STAFF_NUMBER = re.compile(rf"(?<![\w:.])(?P<n>{NUM})\s+{_STAFF_NOUN}\b")
+TEAM_OF = re.compile(rf"\bteam\s+of\s+(?P<n>{NUM})\b")
+PERSON_HOLD = re.compile(rf"(?<![\w:.])(?P<n>{NUM})[\s-]*(?:person|man|staff|people)[\s-]+"
+                         r"(?:hold|restraint|escort|intervention|team)")
+STAFF_TIMES = re.compile(r"\bstaff\s*x\s*(?P<n>\d+)\b|\bx\s*(?P<m>\d+)\s+staff\b")
+ME_BEFORE = re.compile(r"\b(?:me|myself|i)\s*(?:,|and|&|\+|n|plus)\s*$")
+ME_AFTER = re.compile(r"\s*(?:,|and|&|\+|n)\s*(?:me|myself|i)\b")
+ON_MY_OWN = re.compile(r"\b(?:on my own|by myself|just me|i was alone|single[- ]person"
+                       r"|one[- ]person|only me)\b")
+BOTH_OF_US = re.compile(r"\b(?:both|the two) of us\b")
+_ROLE = (r"(?:(?:my|a|the|another|one|other|an|our)\s+)*(?:other\s+)?(?:colleague|manager|deputy"
+         r"|team\s+leader|shift\s+leader|senior|key\s?worker|teacher|ta|nurse|rsw|support\s+worker"
+         r"|teaching\s+assistant|night\s+staff|waking\s+night|agency\s+(?:staff|worker)"
+         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead)")
+_NAME = r"(?:[a-z][a-z'-]{1,20})"
+_PERSON = rf"(?:{_ROLE}|{_NAME})"
+_JOIN = r"\s*(?:,\s*)?(?:\band|&|\+|\bn)\s+|\s*,\s*"
+ME_AND = re.compile(rf"\b(?:me|myself|i)(?:(?:{_JOIN}){_PERSON}\b)+")
+AND_ME = re.compile(rf"\b{_PERSON}(?:(?:{_JOIN}){_PERSON})*(?:{_JOIN})(?:me|myself|i)\b")
+PERSON_SPLIT = re.compile(rf"(?:{_JOIN})")
+AND_JOIN = re.compile(r"\band\b|&|\+|\bn\b")
+
+
+def _not_name_words() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    extra = {"yp", "cyp", "child", "kid", "young", "person", "she", "he", "her", "him", "them",
+             "staff", "we", "us", "then", "took", "held", "restrained", "his",
+             "the", "it", "that", "this", "there", "went", "got", "was", "were", "had", "ran",
+             "tried", "used", "yes", "no", "ok", "so", "also", "now", "later", "still", "just",
+             "girl", "boy", "pupil", "student", "mum", "dad", "everyone", "everybody"}
+    table = {w for form in _surface_words() for w in form.split()}
+    return frozenset(set(STOP_WORDS) | extra | table)
+
+
+def _surface_words() -> list[str]:
+    from nlu.lexicon import surface_table
+
+    return list(surface_table())
+
+
+_NOT_NAMES: frozenset[str] | None = None
+
+
+VERBS = frozenset({"spat", "bit", "hit", "ran", "swore", "threw", "kept", "got", "went", "said",
+                   "told", "left", "came", "made", "put", "took", "held", "felt", "tried", "hurt",
+                   "cut", "fell", "pushed", "grabbed", "kicked", "punched", "lashed", "walked"})
+
+
+NOT_BEFORE_NAME = frozenset({"to", "he", "she", "they", "it", "yp", "we", "i", "would", "could",
+                             "will", "can", "did", "didn't", "was", "were", "had", "not", "then",
+                             "the", "a", "an", "his", "her", "my", "their", "our", "of", "out",
+                             "in", "on", "at", "into", "from", "with", "by", "for", "your",
+                             "after", "before", "during", "about"})
+
+
+def _is_person(original: str, previous: str = "") -> bool:
+    low = original.lower()
+    if re.fullmatch(_ROLE, low):
+        return True
+    global _NOT_NAMES
+    if _NOT_NAMES is None:
+        _NOT_NAMES = _not_name_words()
+    if " " in low or low in _NOT_NAMES or low in VERBS:
+        return False
+    if original[:1].isupper():
+        return True
+    return (len(low) <= 10 and not low.endswith(("ed", "ing", "ly"))
+            and previous.lower() not in NOT_BEFORE_NAME)
+
+
+def _count_people(chunk: str, *, from_right: bool, previous: str = "") -> int | None:
+    """How many people a "me, Dave and Sam" chunk names, me included (None if no one else)."""
+    if not AND_JOIN.search(chunk.lower()):
+        return None  # "she hit me, Dave came in" is not a list of staff
+    people = [p.strip() for p in PERSON_SPLIT.split(chunk) if p.strip()]
+    people = [p for p in people if p.lower() not in ("me", "myself", "i")]
+    befores = [previous, *people[:-1]]
+    pairs = list(zip(people, befores, strict=True))
+    if from_right:
+        pairs.reverse()
+    count = 0
+    for person, before in pairs:
+        if not _is_person(person, before.split()[-1] if before.split() else ""):
+            break
+        count += 1
+    return count + 1 if count else None
+
+
+def staff_counts(low: str, *, text: str | None = None) -> list[int]:
+    """Each number of staff a text states ("two of us", "me n Dave", "3 staff").
+
+    `low` is the normalised text; `text` the original (same offsets), whose capitals mark names.
+    """
+    text = low if text is None else text
+    counts: list[int] = []
+    for match in STAFF_NUMBER.finditer(low):
+        value = number(match.group("n"))
+        if value is None or value != int(value):
+            continue
+        n = int(value)
+        if ME_BEFORE.search(low[max(0, match.start() - 12):match.start()]) or ME_AFTER.match(
+            low, match.end()
+        ):
+            n += 1
+        elif match.group(0).endswith("others"):
+            continue
+        counts.append(n)
+    for rx in (TEAM_OF, PERSON_HOLD):
+        for match in rx.finditer(low):
+            value = number(match.group("n"))
+            if value is not None and value == int(value):
+                counts.append(int(value))
+    for match in STAFF_TIMES.finditer(low):
+        counts.append(int(match.group("n") or match.group("m")))
+    for rx in (ME_AND, AND_ME):
+        for found in rx.finditer(low):
+            lead = re.split(r"[.;!?,:\n]", low[max(0, found.start() - 20):found.start()])[-1]
+            previous = _words(lead) or [""]
+            people = _count_people(text[found.start():found.end()], from_right=rx is AND_ME,
+                                   previous=previous[-1] if rx is AND_ME else "me")
+            if people:
+                counts.append(people)
+    if BOTH_OF_US.search(low):
+        counts.append(2)
+    if not counts and ON_MY_OWN.search(low):
+        counts.append(1)
+    return [c for c in counts if 0 < c <= 30]
+
+
+# ---------------------------------------------------------------- negation and clauses
+BOUNDARY = re.compile(
+    r"[.;!?\n]+(?=\s|$)|[;!?\n]|\s[-–]\s|\b(?:but|however|although|though|whereas|instead|then"
+    r"|until|till|because|when|while|whilst|after|before|once|so|which|who|where|apart from"
+    r"|except)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
+)
+NEG_CUE = re.compile(
+    r"\b(?:no|not|never|without|nobody|neither|nor|nothing|zero|cannot|avoided|avoid"
+    r"|avoiding|instead of|rather than|refused|declined|free of|no-one|no one|noone|non)\b|n't\b"
+    r"|\b(?:wasnt|werent|didnt|dont|doesnt|isnt|arent|hasnt|havent|hadnt|couldnt|wouldnt|wont"
+    r"|cant|aint|shouldnt|neednt)\b"
+)
+HYPO_CUE = re.compile(
+    r"\b(?:risk of|at risk|risk|prevent|prevented|preventing|to stop|stop (?:her|him|them)"
+    r"|stopping|trying to|tried to|try to|attempt(?:ed|ing)? to|going to|threaten(?:ed|ing)? to"
+    r"|could have|might have|would have|could|might|may|in case|potential|likely to|about to"
+    r"|wanted to|want to|asked to|if)\b"
+)
+POST_NEG = re.compile(
+    r"^\s*(?:[:=-]+\s*)?(?:(?:was|were|is|are|has been|have been|had been|been|also)\s+)?"
+    r"(?:(?:not|never|n't)\s+(?:\w+\s+)?(?:given|needed|required|used|administered|sustained"
+    r"|necessary|offered|taken|applied|noted|observed|seen|present|found|reported|happen\w*"
+    r"|involved|done|carried out|utili[sz]ed|employed|warranted|appropriate|caused|inflicted"
+    r"|an option)\b|(?:none|nil|n/a|refused|declined|unnecessary|avoided)\b|(?:no|x|0)\b(?!\s*\w))"
+)
+POST_WINDOW_END = re.compile(r"[.;!?\n,]|\bbut\b|\band\b")
+POST_POS = re.compile(r"\s*(?:(?:was|were|is|has been|had been)\s+)?(?:given|taken|administered"
+                      r"|used|offered|needed|required|sustained|noted|seen)\b")
+LIST_GAP = re.compile(r"^\s*(?:or|nor|/|,\s*or|,\s*nor)\s*$")
+COMMA_GAP = re.compile(r"^\s*(?:,|and|,\s*and)?\s*$")
+
+
+MAX_CUE_WORDS = 6
+MAX_HYPO_WORDS = 3
+
+
+@dataclass
+class _Span:
+    entity: str
+    value: str
+    start: int
+    end: int
+    status: str = "pos"  # "pos", "neg" (denied) or "hypo" (not asserted either way)
+    subjects: frozenset[str] = frozenset()
+    cue: str = ""
+
+
+def _listed(gap: str, first: _Span, second: _Span) -> bool:
+    """Whether one negation covers both ("no injuries or prn", "no marks, bruises")."""
+    return bool(LIST_GAP.match(gap) or (first.entity == second.entity and COMMA_GAP.match(gap)))
+
+
+def clause_bounds(low: str) -> list[tuple[int, int]]:
+    """Character ranges of the clauses of a normalised text (negation never crosses them)."""
+    cuts = [0]
+    for match in BOUNDARY.finditer(low):
+        cuts += [match.start(), match.end()]
+    cuts.append(len(low))
+    return [(cuts[i], cuts[i + 1]) for i in range(0, len(cuts) - 1, 2)]
+
+
+def _clause_of(bounds: list[tuple[int, int]], pos: int) -> tuple[int, int]:
+    for start, end in bounds:
+        if start <= pos < end:
+            return start, end
+    return (pos, pos)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w'/-]+", text)
+
+
+def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) -> str:
+    """"neg", "hypo" or "pos" for one entity, from the cues around it in its clause."""
+    before = low[clause[0]:span.start]
+    cue_end, kind = -1, ""
+    for rx, name in ((NEG_CUE, "neg"), (HYPO_CUE, "hypo")):
+        for match in rx.finditer(before):
+            if match.end() > cue_end or (match.end() == cue_end and name == "neg"):
+                cue_end, kind = match.end(), name
+                span.cue = match.group(0)
+    if cue_end >= 0:
+        cue_at = clause[0] + cue_end
+        chain = [o for o in spans if o is not span and cue_at <= o.start and o.end <= span.start]
+        chain.append(span)
+        listed = all(_listed(low[a.end:b.start], a, b) for a, b in itertools.pairwise(chain))
+        limit = MAX_CUE_WORDS if kind == "neg" else MAX_HYPO_WORDS
+        listed = listed and (len(chain) == 1 or not POST_POS.match(low[span.end:clause[1]]))
+        if listed and len(_words(low[cue_at:chain[0].start])) <= limit:
+            return kind
+    after = POST_WINDOW_END.split(low[span.end:span.end + 40], maxsplit=1)[0]
+    if POST_NEG.match(after):
+        span.cue = "post"
+        return "neg"
+    return "pos"
+
+
+STAFF_WORDS = frozenset({"i", "me", "my", "myself", "we", "us", "our", "ourselves", "staff",
+                         "colleague", "colleagues", "colleague's", "staff's", "i'm", "i've",
+                         "i'd", "co-worker", "manager", "teacher", "deputy", "im", "ive"})
+CHILD_WORDS = frozenset({"she", "he", "her", "him", "his", "hers", "herself", "himself", "yp",
+                         "yp's", "child", "child's", "cyp", "boy", "girl", "pupil", "student",
+                         "resident", "kid", "young", "she's", "he's", "shes", "hes"})
+EVERYONE_WORDS = frozenset({"anyone", "anybody", "everyone", "everybody", "nobody", "noone",
+                            "either", "neither", "all", "one", "both"})
+OBJECT_ONLY = frozenset({"her", "him", "me", "us"})
+SUBJECT_WINDOW = 5
+"""How many words before an injury word are searched for whose injury it was."""
+
+
+def _subject_of(word: str, following: list[str]) -> frozenset[str]:
+    if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
+        return frozenset({"staff"})
+    if word in STAFF_WORDS:
+        return frozenset({"staff"})
+    if word in CHILD_WORDS:
+        return frozenset({"child"})
+    if word in EVERYONE_WORDS:
+        return frozenset({"child", "staff"})
+    return frozenset()
+
+
+def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -> frozenset[str]:
+    """Whose injury an injury word is about: {"child"}, {"staff"}, both, or empty (not said)."""
+    inside = _words(low[span.start:span.end])
+    if any(word in ("me", "us", "my") for word in inside):
+        return frozenset({"staff"})
+    after = _words(low[span.end:clause[1]])[:8]
+    if after and after[0] in OBJECT_ONLY:  # "he scratched me"
+        return _subject_of(after[0], after[1:])
+    if cue in ("nobody", "no one", "no-one", "noone", "neither", "none"):
+        return _subject_of("neither" if cue == "neither" else "nobody", after)
+    stop_at_cue = cue in ("no", "zero", "without", "post")
+    before_text = re.split(r"[,:(]|\s[-–]\s", low[clause[0]:span.start])[-1]
+    before = [] if stop_at_cue else _words(before_text)
+    fallback: frozenset[str] = frozenset()
+    for i in range(len(before) - 1, max(-1, len(before) - 1 - SUBJECT_WINDOW), -1):
+        subject = _subject_of(before[i], before[i + 1:])
+        if subject and before[i] not in OBJECT_ONLY:
+            return subject
+        fallback = fallback or subject
+    found: set[str] = set()
+    if after and after[0] in ("staff", "yp", "anyone", "anybody", "everyone", "both", "either",
+                              "myself"):
+        found |= _subject_of(after[0], after[1:])
+    elif after and after[0] in ("on", "to", "for", "of", "in", "onto"):
+        expect_joiner = False
+        for i, word in enumerate(after[1:6], start=1):
+            subject = _subject_of(word, after[i + 1:])
+            if word in ("or", "and", "nor", "/"):
+                expect_joiner = False
+            elif expect_joiner:
+                if word not in ("member", "members", "person", "of", "staff"):
+                    break
+            elif subject:
+                found |= subject
+                expect_joiner = True
+            elif word not in ("the", "a", "an", "both", "young"):
+                break
+    return frozenset(found) or fallback
+
+
+# ---------------------------------------------------------------- the result
+MAX_ANALYSED_CHARS = 20_000
+"""Only this much of a message is read for details; a longer paste still gets a valid result."""
+CONTROL_IN_LONG_TEXT_WORDS = 12
+"""A text this long that names incident details is an answer, whatever word it contains."""
+UNSURE_CONFIDENCE = 0.5
+"""Below this, a control intent guessed for a text of several words is taken as an answer."""
+
+
+def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
+    """Long or detailed free text is an answer, even if it contains "skip" or "not sure"."""
+    if intent.name not in CONTROL_INTENTS:
+        return intent
+    n_words = len(_words(low))
+    if has_details and intent.name in ("skip", "unsure"):
+        return Intent("inform", round(1 - intent.confidence, 4))
+    if n_words >= CONTROL_IN_LONG_TEXT_WORDS and has_details and not (
+        intent.name == "distress" and intent.confidence >= 0.8
+    ):
+        return Intent("inform", round(1 - intent.confidence, 4))
+    if n_words >= 6 and intent.confidence < UNSURE_CONFIDENCE:
+        return Intent("inform", round(1 - intent.confidence, 4))
+    return intent
+
+
+def _canonical(entity: Entity, low: str, synonyms: dict[str, str]) -> str | None:
+    from nlu.lexicon import canonical_value, surface_table
+
+    value = canonical_value(entity.entity, entity.value, synonyms=synonyms)
+    if value is None:
+        surface = " ".join(low[entity.start:entity.end].split())
+        value = canonical_value(entity.entity, surface, synonyms=synonyms)
+        if value is None and surface in surface_table():
+            kind, canon = surface_table()[surface]
+            value = canon if kind == entity.entity else None
+    return value
+
+
+def _spell_fixed(low: str, text: str) -> tuple[str, str]:
+    """The normalised and original texts with small typos fixed ("memmbers", "miutes")."""
+    spell = speller()
+    low_parts: list[str] = []
+    text_parts: list[str] = []
+    last = 0
+    for match in _ALPHA.finditer(low):
+        fixed = spell.fix(match.group(0))
+        if fixed != match.group(0):
+            low_parts += [low[last:match.start()], fixed]
+            text_parts += [text[last:match.start()], fixed]
+            last = match.end()
+    return "".join([*low_parts, low[last:]]), "".join([*text_parts, text[last:]])
+
+
+_ALPHA = re.compile(r"[a-z]{4,}")
+
+
 def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseResult:
-    """The ParseResult for `text`, given a backend's intent and raw entities (stub)."""
+    """The ParseResult for `text`, given a backend's intent and raw entities."""
+    low = normalise(text)[:MAX_ANALYSED_CHARS]
+    synonyms = load_training_data().synonyms
+    spans: list[_Span] = []
+    for entity in sorted(entities, key=lambda e: (e.start, -e.end)):
+        if entity.entity not in CANONICAL or not 0 <= entity.start < entity.end <= len(low):
+            continue
+        value = _canonical(entity, low, synonyms)
+        if value == "bed" and NOT_THE_PLACE.search(low[max(0, entity.start - 20):entity.start]):
+            continue
+        if value is not None:
+            spans.append(_Span(entity.entity, value, entity.start, entity.end))
+    bounds = clause_bounds(low)
+    for span in spans:
+        clause = _clause_of(bounds, span.start)
+        span.status = _status(low, span, clause, spans)
+        if span.entity == "injury":
+            cue = span.cue if span.status == "neg" else ""
+            span.subjects = _injury_subjects(low, span, clause, cue)
+
     facts = empty_facts()
-    return ParseResult(text=text, intent=intent, entities=list(entities), facts=facts,
-                       flags=flags_from_facts(facts))
+    for span in spans:
+        if span.entity in LIST_FACTS and span.status == "pos":
+            bucket = facts[LIST_FACTS[span.entity]]
+            if span.value not in bucket:
+                bucket.append(span.value)
+        elif span.entity in BOOL_FACTS and span.status != "hypo":
+            key = BOOL_FACTS[span.entity]
+            facts[key] = True if span.status == "pos" else bool(facts[key])
+        elif span.entity == "injury" and span.status != "hypo":
+            whom = span.subjects or (
+                frozenset({"child"}) if span.status == "pos" else frozenset({"child", "staff"})
+            )
+            for who in whom:
+                current = facts["injury"][who]
+                facts["injury"][who] = True if span.status == "pos" else bool(current)
+    fixed, fixed_text = _spell_fixed(low, text[:len(low)])
+    found = durations(fixed)
+    if found:
+        facts["duration_minutes"] = max(minutes for _, _, minutes in found)
+    counts = staff_counts(fixed, text=fixed_text)
+    if counts:
+        facts["staff_count"] = max(counts)
+    has_details = bool(spans or found or counts)
+    out_entities = [
+        Entity(s.entity, s.value, s.start, s.end, negated=s.status != "pos") for s in spans
+    ]
+    return ParseResult(
+        text=text,
+        intent=_choose_intent(intent, low, has_details),
+        entities=out_entities,
+        facts=facts,
+        flags=flags_from_facts(facts),
+    )

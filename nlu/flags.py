@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-GROUND_HOLDS = frozenset({"prone", "supine", "ground", "kneeling"})
+GROUND_HOLDS = frozenset({"prone", "supine", "ground"})
+"""Holds on the floor; a kneeling hold is not counted (staff "knelt beside her" too often)."""
 BEDROOM_LOCATIONS = frozenset({"bedroom", "bed"})
 UNAPPROVED_HOLDS = frozenset({"double_basket", "seated_double_embrace", "nose_distraction"})
 ISOLATION_RESTRICTIONS = frozenset(

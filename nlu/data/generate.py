@@ -21,7 +21,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 SEED = 20240611
-TEST_SHARE = 0.22
+TEST_SHARE = 0.2
 
 # ---------------------------------------------------------------- lexicon (synonyms and lookups)
 # canonical value -> surface forms (lower case). The first form is the plain canonical word.
@@ -45,7 +45,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "standing": ["standing hold", "standing position", "held standing", "standing restraint",
                      "single elbow", "double elbow", "figure of four", "t-wrap", "standing wrap",
                      "wrap hold"],
-        "kneeling": ["kneeling", "kneeling hold", "kneeling position", "knelt", "on her knees",
+        "kneeling": ["kneeling", "kneeling hold", "kneeling position", "on her knees",
                      "on his knees", "kneeling restraint"],
         "escort": ["escort", "escorted", "escorting", "guided", "guide", "guiding",
                    "moved by the arms", "by the arms", "by the arm", "held by the arms",
@@ -115,8 +115,8 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "wheelchair": ["wheelchair", "wheel chair", "wheelchair straps", "chair straps",
                        "lap strap"],
         "reins": ["reins", "walking reins", "wrist strap", "wrist link", "wrist reins"],
-        "safe_space_bed": ["safe space bed", "safe-space bed", "safespace bed", "safe space",
-                           "safespace", "enclosed bed", "cubby bed", "tent bed"],
+        "safe_space_bed": ["safe space bed", "safe-space bed", "safespace bed", "enclosed bed",
+                           "cubby bed", "tent bed"],
         "high_bed_sides": ["high bed sides", "bed sides", "cot sides", "bed rails", "bedrails",
                            "side rails", "high sides", "raised bed sides"],
         "high_door_handle": ["high door handle", "high door handles", "high handle",
@@ -135,7 +135,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                    "bruised", "bruising", "graze", "grazes", "grazed", "scratch", "scratches",
                    "scratched", "cut", "cuts", "bleeding", "bled", "nosebleed", "nose bleed",
                    "carpet burn", "carpet burns", "friction burn", "rug burn", "red marks",
-                   "red mark", "marks", "mark", "redness", "swelling", "swollen", "sprain",
+                   "red mark", "marks", "redness", "swelling", "swollen", "sprain",
                    "sprained", "bump", "lump", "bitten", "bit me", "bite mark", "bite marks",
                    "first aid", "injurs"],
     },
@@ -181,6 +181,16 @@ CONTROL: dict[str, list[str]] = {
         "that's all right", "all good", "looks right to me", "yes, that's everything",
         "yes i did", "yeah i have", "yes please do", "fine by me", "ok go ahead", "k",
         "yas", "yees", "yeah defo", "defo", "yup thats it", "that's spot on", "precisely",
+        "yes definitely", "definitely yes", "yeah of course", "of course yes", "i agree yes",
+        "agreed", "yes i agree", "yeah that's right", "yep correct", "correct thanks",
+        "yeah true", "that's true", "yeah thats correct", "yes all of it", "yes to all",
+        "right yes", "yes spot on", "yeah exactly", "yeah you've got it", "you got it",
+        "that's what happened", "yes that's what happened", "sure thing", "yeah sure",
+        "ok yes", "okay yes", "yes ok", "👍👍", "✅", "yes fine", "yep yep", "aye that's right",
+        "yeh", "yah", "ya that's right", "yeah ya", "yes yes", "yup correct", "yeah correct",
+        "confirmed", "affirmative yes", "that's correct yes", "yes that is correct",
+        "absolutely yes", "yes absolutely", "yass", "yesss", "yeah yeah", "totally",
+        "yes 100%", "def", "yeah deffo",
     ],
     "deny": [
         "no", "nope", "nah", "n", "not really", "no thanks", "that's wrong", "incorrect",
@@ -192,7 +202,14 @@ CONTROL: dict[str, list[str]] = {
         "not at all", "no that's wrong", "no please don't tell them", "don't tell the manager",
         "that isn't right", "no that is incorrect", "nothing else", "no nothing",
         "none that i know of", "no none", "noo", "nopee", "no thankyou", "no ta",
-        "definitely not", "certainly not", "no it wasn't", "not that i'm aware of", "no i didn't",
+        "definitely not", "certainly not", "no it wasn't", "nooo", "no no", "nah never",
+        "no that's not true", "not true", "that's incorrect", "no, wrong", "nope not at all",
+        "no he wasn't", "no she wasn't", "no none", "no, nothing", "❌", "no not that",
+        "none at all", "nothing at all", "no it didn't", "nope, none", "nah nothing",
+        "n no", "no n", "please don't tell anyone", "don't", "no don't tell them", "no need",
+        "no, no injuries", "no prn", "none given", "nah no", "naw", "no sir",
+        "no, that's not right at all", "absolutely not", "not really no", "not that i'm aware of",
+        "no i didn't",
         "no, nothing else to add", "not this time", "never", "nah thats not it",
         "no that's not it", "that's not correct", "nein", "no not really tbh",
     ],
@@ -209,7 +226,12 @@ CONTROL: dict[str, list[str]] = {
         "prefer not to say", "not answering that", "ignore this one", "leave blank",
         "can i pass", "skip skip", "nxt", "let me skip this", "i want to skip",
         "this isn't relevant skip", "not applicable to this incident", "skip this one pls",
-        "onto the next", "go to next", "jump to the next question",
+        "onto the next", "go to next", "jump to the next question", "i'll leave that",
+        "leave that one", "rather not", "i'd prefer not to say", "not answering",
+        "i won't answer that", "skip this q", "next please", "pass please", "just skip it",
+        "can we leave this question", "miss this one out", "miss this out", "skip, not relevant",
+        "don't want to say", "no comment", "i'll skip this", "not relevant to me",
+        "n/a skip", "na skip", "n/a to this one", "not applicable here", "doesn't apply here",
     ],
     "go_back": [
         "back", "go back", "previous", "previous question", "undo", "i made a mistake",
@@ -226,6 +248,10 @@ CONTROL: dict[str, list[str]] = {
         "step back", "the one before", "back to the last question", "redo",
         "can i edit what i said before", "change the previous answer please",
         "i clicked wrong", "mistake, go back", "back!", "go back to the question before",
+        "previous question please", "back to previous", "go back please", "can i go back",
+        "i want to change my last answer", "change last answer", "undo last",
+        "wrong answer", "that answer was wrong", "the last answer is wrong",
+        "go back to the last one", "previous q",
     ],
     "pause": [
         "pause", "stop", "stop for now", "later", "i'll finish this later",
@@ -241,7 +267,14 @@ CONTROL: dict[str, list[str]] = {
         "paus", "puase", "stop please", "save it", "let's stop for now",
         "i'm going to have to come back to this", "i have to go and help a colleague",
         "can i do this later", "break please", "not a good time", "busy will come back",
-        "i'll finish it at handover", "can i continue this later on",
+        "i'll finish it at handover", "can i continue this later on", "be back soon",
+        "back soon", "back in a bit", "i'll come back to this later", "come back to it later",
+        "let me come back later", "continue later", "will finish later", "finish it later",
+        "to be continued later", "stop here for now", "save my answers", "save and come back",
+        "i'm busy will come back", "pause for now", "i have to pause", "need to pause",
+        "someone needs me", "kids need me", "i'm being called", "later please",
+        "g2g", "gtg sorry", "got to go sorry", "gotta go now", "hold on a sec", "hang on a minute",
+        "wait a sec", "i'm needed, will come back", "needed elsewhere", "i'm on shift",
     ],
     "help": [
         "help", "what does this mean", "i don't understand", "what do you mean",
@@ -258,7 +291,12 @@ CONTROL: dict[str, list[str]] = {
         "what is meant by trigger", "how much detail do you need", "halp", "hlep",
         "can you rephrase that", "say that again", "what?? i dont get it",
         "which one do i pick", "what does that question mean", "info", "?? what",
-        "help with this question", "i need help with this question",
+        "help with this question", "i need help with this question", "what does that mean",
+        "what's that mean", "meaning?", "i don't understand the question",
+        "what are you asking", "explain this question", "can you explain that",
+        "help?", "what", "eh?", "sorry what?", "what do i put", "don't get it",
+        "what's prone", "what does prone mean", "what's a basket hold", "what is a restraint",
+        "what counts as an injury", "what is meant by prn", "eh", "wdym", "hm?", "?!",
     ],
     "unsure": [
         "i don't know", "dunno", "not sure", "idk", "can't remember", "i can't recall",
@@ -272,7 +310,13 @@ CONTROL: dict[str, list[str]] = {
         "it's a blur", "it's all a bit of a blur", "might have been", "maybe not",
         "unsure sorry", "i wasn't in the room", "i only came in at the end",
         "no idea sorry", "i'm not certain", "not sure if it counts",
-        "i don't know if that's right", "idk tbh", "dno", "hmm not sure",
+        "i don't know if that's right", "idk tbh", "dno", "hmm not sure", "i forgot",
+        "can't remember sorry", "i don't remember", "perhaps not", "perhaps yes",
+        "maybe yes maybe no", "possibly yes", "not sure really", "i'm not too sure",
+        "don't know sorry", "unsure tbh", "i've forgotten", "i wouldn't know",
+        "not sure, i didn't see", "i'm not sure about that", "dunno tbh", "dunno sorry",
+        "i dunno", "i'm not sure i remember", "i wasn't there", "i didn't see it",
+        "can't recall", "not sure how long", "no idea how long", "don't know how many",
     ],
     "distress": [
         "i'm really shaken up", "i feel awful", "i can't stop crying", "this is really hard",
@@ -292,8 +336,46 @@ CONTROL: dict[str, list[str]] = {
         "it really upset me", "i'm a mess", "bit shaken up", "shaken", "upset",
         "i'm not alright", "i got hurt and i'm really upset", "i'm scared of him now",
         "feeling really anxious after today", "i can't stop thinking about it",
+        "it was traumatic", "that was really traumatic for me", "i feel unsafe",
+        "i don't feel safe at work", "i'm really shaken", "i'm upset", "i feel awful about it",
+        "i'm really struggling today", "i'm not doing well", "i feel broken",
+        "it was horrible", "that was horrible", "i'm so shaken up", "i'm in tears",
+        "crying", "i feel sick", "i'm panicking", "i'm having a panic attack",
+        "i feel really guilty", "i'm not ok after that", "i'm frightened of her",
+        "i'm not in a great place", "not in a good place right now", "i'm really down",
+        "i'm devastated", "i feel awful, i hurt her", "i'm worried i hurt him",
+        "i'm not ok really", "not doing great", "i'm not good", "not coping", "i'm not alright tbh",
+        "i'm not feeling great", "not great to be honest, really upset", "i can't sleep after it",
+        "i need to speak to someone", "can i talk to someone", "i want to talk to my manager",
+        "that was awful", "it was awful", "that was scary", "it was really scary",
+        "that was really hard", "it was so upsetting", "that was horrific", "it was horrific",
+        "that was really frightening", "it was really distressing", "that was distressing",
+        "i'm not doing ok", "i'm not well after that", "i feel rubbish",
     ],
 }
+
+# Text-speak and short forms, each written alone and with a few everyday tails, so that the
+# model meets every short form in more than one message.
+SLANG: dict[str, tuple[list[str], list[str]]] = {
+    "affirm": (["aye", "k", "kk", "totally", "yas", "yeh", "ya", "yup", "yh", "ye", "defo",
+                "absolutely", "yep", "sure", "affirmative", "correct"],
+               ["", " thanks", " that's right", " go on", " yeah", " that's it"]),
+    "deny": (["noo", "nein", "negative", "nah", "nope", "naw", "no", "never", "none", "nil"],
+             ["", " thanks", " not really", " sorry", " that's wrong", " it wasn't"]),
+    "go_back": (["bak", "back", "prev", "previous", "undo", "wrong button", "edit"],
+                ["", " please", " one", " a step", " to the last question", " pls"]),
+    "pause": (["brb", "gtg", "g2g", "pause", "hold on", "later", "stop"],
+              ["", " sorry", " back later", " will finish later", " need to go", " for now"]),
+    "unsure": (["idk", "dunno", "dno", "idek", "not sure", "unsure", "no idea"],
+               ["", " sorry", " tbh", " really", " to be honest", " can't remember"]),
+    "help": (["wdym", "halp", "huh", "wot", "wat", "eh", "help", "explain"],
+             ["", " what do you mean", "?", " sorry", " i don't get it", " please"]),
+    "skip": (["skip", "skp", "pass", "next", "n/a", "na"],
+             ["", " please", " this one", " it", " thanks", " not relevant"]),
+}
+for _intent, (_cores, _tails) in SLANG.items():
+    CONTROL[_intent] += [core + tail for core in _cores for tail in _tails
+                         if core + tail not in CONTROL[_intent]]
 
 # ---------------------------------------------------------------- inform: short answers
 INFORM_SHORT: list[str] = [
@@ -326,8 +408,25 @@ INFORM_SHORT: list[str] = [
     "she was pointing at the door", "he covered his ears", "makaton sign for finished",
     "in the kitchen by the back door", "school", "at home", "in the unit", "the flat",
     "2", "3", "5 minutes", "10 mins", "1", "four", "about half an hour",
-    "14:30", "not long, maybe a minute", "tired but ok", "fine thanks", "ok i guess",
-    "a bit tired", "all good here", "i'm alright", "bit drained but fine",
+    "14:30", "not long, maybe a minute", "about 5 minutes i think", "maybe 10 mins",
+    "two", "three staff", "me and {child}'s key worker", "in the garden", "upstairs",
+    "he was swinging a chair", "she was banging her head on the wall", "they were fighting",
+    "at about quarter past six", "around teatime", "monday evening", "on the school run",
+    "she wanted her phone back", "he'd not slept", "contact with dad was cancelled",
+    "noise from the other kids", "he was told he couldn't go to the shop",
+    "she found out her placement is ending", "he was missing his brother",
+    "we offered time in the garden and a snack", "i gave him space and spoke calmly",
+    "redirection and humour", "she listened to music in her room after",
+    "he is calm now", "she's asleep now", "he was tearful but ok", "she's still a bit angry",
+    "he said sorry and we had a chat", "she told me she hates it here",
+    "he said we were hurting him", "she said she felt scared", "he didn't say anything",
+    "she pushed me away", "he held my hand after", "she gave me a thumbs up after",
+    "earlier warning about the change of plan", "more one to one time",
+    "a calmer handover", "review his behaviour support plan", "talk to school about mornings",
+    "Kai", "Maya", "Ruby", "Tyler", "Jordan", "last tuesday", "17:45", "8pm", "this afternoon",
+    "during tea", "just after school pick up", "around half 7", "before breakfast",
+    "threatening staff with a pen", "trying to get out of the car on the motorway",
+    "he was climbing the fence", "she was trying to hurt herself with a broken cd",
 ]
 
 # ---------------------------------------------------------------- inform: incident descriptions
@@ -367,7 +466,7 @@ HOLD_FRAGS: list[Fragment] = [
     ("did a [seated double embrace]{{\"entity\": \"hold_type\", "
      "\"value\": \"seated_double_embrace\"}}", {"hold_types": ["seated_double_embrace"]}),
     ("held her in a [kneeling](hold_type) hold", {"hold_types": ["kneeling"]}),
-    ("she ended up [on her back]{{\"entity\": \"hold_type\", \"value\": \"supine\"}} and we held her",
+    ("held her [on her back]{{\"entity\": \"hold_type\", \"value\": \"supine\"}}",
      {"hold_types": ["supine"]}),
     ("held him [on the floor]{{\"entity\": \"hold_type\", \"value\": \"ground\"}} "
      "[on his front]{{\"entity\": \"hold_type\", \"value\": \"prone\"}}",
@@ -375,7 +474,7 @@ HOLD_FRAGS: list[Fragment] = [
     ("used [single elbow]{{\"entity\": \"hold_type\", \"value\": \"standing\"}}",
      {"hold_types": ["standing"]}),
     ("held her [seated](hold_type) on the sofa", {"hold_types": ["seated"]}),
-    ("she went [to the ground]{{\"entity\": \"hold_type\", \"value\": \"ground\"}} and we held her "
+    ("took her [to the ground]{{\"entity\": \"hold_type\", \"value\": \"ground\"}} and held her "
      "[supine](hold_type)", {"hold_types": ["ground", "supine"]}),
     ("[walked him]{{\"entity\": \"hold_type\", \"value\": \"escort\"}} out",
      {"hold_types": ["escort"]}),
@@ -421,7 +520,8 @@ LOCATION_FRAGS: list[Fragment] = [
      {"locations": ["communal"]}),
     ("on the [landing]{{\"entity\": \"location\", \"value\": \"corridor\"}}",
      {"locations": ["corridor"]}),
-    ("in the [classroom]{{\"entity\": \"location\", \"value\": \"classroom\"}}", {"locations": ["classroom"]}),
+    ("in the [classroom]{{\"entity\": \"location\", \"value\": \"classroom\"}}",
+     {"locations": ["classroom"]}),
     ("in the [car]{{\"entity\": \"location\", \"value\": \"vehicle\"}}",
      {"locations": ["vehicle"]}),
     ("out in the [garden]{{\"entity\": \"location\", \"value\": \"outdoors\"}}",
@@ -441,7 +541,8 @@ LOCATION_FRAGS: list[Fragment] = [
      {"locations": ["corridor"]}),
     ("in the [playground]{{\"entity\": \"location\", \"value\": \"outdoors\"}}",
      {"locations": ["outdoors"]}),
-    ("[outside]{{\"entity\": \"location\", \"value\": \"outdoors\"}} by the shed", {"locations": ["outdoors"]}),
+    ("[outside]{{\"entity\": \"location\", \"value\": \"outdoors\"}} by the shed",
+     {"locations": ["outdoors"]}),
     ("in [class]{{\"entity\": \"location\", \"value\": \"classroom\"}}",
      {"locations": ["classroom"]}),
     ("on the [stairs]{{\"entity\": \"location\", \"value\": \"corridor\"}}",
@@ -593,7 +694,8 @@ RESTRICT_FRAGS: list[Fragment] = [
 EQUIP_FRAGS: list[Fragment] = [
     ("[seatbelt guard]{{\"entity\": \"equipment\", \"value\": \"seatbelt\"}} on",
      {"equipment": ["seatbelt"]}),
-    ("[harness](equipment) used in the minibus", {"equipment": ["harness"]}),
+    ("[harness](equipment) used in the [minibus]{{\"entity\": \"location\", \"value\": \"vehicle\"}}",
+     {"equipment": ["harness"], "locations": ["vehicle"]}),
     ("[high door handles]{{\"entity\": \"equipment\", \"value\": \"high_door_handle\"}} in place",
      {"equipment": ["high_door_handle"]}),
     ("[cot sides]{{\"entity\": \"equipment\", \"value\": \"high_bed_sides\"}} up",
@@ -634,12 +736,12 @@ PUNISH_FRAGS: list[Fragment] = [
      {"used_as_punishment": False}),
 ]
 OPENERS = [
-    "", "", "{child} was kicking off in the {place}.", "YP became dysregulated after tea.",
+    "", "", "{child} was kicking off at teatime.", "YP became dysregulated after tea.",
     "she was throwing things at staff and", "he tried to abscond and", "after contact",
     "following an argument with a peer", "yp was hitting out so", "she was self harming so",
     "PI at approx 6pm.", "{child} punched the wall then went for another yp.",
     "he was trying to climb out of the window and", "incident at teatime -",
-    "she refused to leave the classroom and was throwing chairs.",
+    "she refused to do her work and was throwing chairs.",
     "after a phone call with mum he was really upset.", "we tried distraction and space first.",
     "de-escalation tried first before hands on.", "YP ran at staff,",
 ]
@@ -809,7 +911,7 @@ def build(rng: random.Random) -> dict[str, dict[str, Any]]:
 def lexicon_yaml() -> list[dict[str, Any]]:
     """Synonym and lookup entries for the lexicon (shared by both backends)."""
     entries: list[dict[str, Any]] = []
-    for entity, values in LEXICON.items():
+    for values in LEXICON.values():
         for canonical, forms in values.items():
             others = [f for f in forms if f != canonical]
             if others:
