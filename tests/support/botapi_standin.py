@@ -16,6 +16,7 @@ add the bot to a group. Point PTB at it with `base_url=standin.base_url` (or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.parser
 import email.policy
 import itertools
@@ -83,7 +84,7 @@ class BotApiStandIn:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._cond = threading.Condition()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        self._server = _QuietServer(("127.0.0.1", 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._closed = False
@@ -189,9 +190,9 @@ class BotApiStandIn:
                 self._cond.wait(left)
 
     async def await_for(self, predicate: Callable[[Call], bool], *, since: int = 0,
-                        timeout: float = 15.0, count: int = 1) -> list[Call]:
+                        within: float = 15.0, count: int = 1) -> list[Call]:
         """`wait_for` for async tests: polls without blocking the event loop."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             with self._cond:
                 found = [c for c in self.calls[since:] if predicate(c)]
@@ -213,9 +214,9 @@ class BotApiStandIn:
             time.sleep(0.05)
         raise AssertionError("the bot never went quiet")
 
-    async def await_idle(self, *, quiet: float = 0.4, timeout: float = 15.0) -> None:
+    async def await_idle(self, *, quiet: float = 0.4, within: float = 15.0) -> None:
         """`wait_idle` for async tests."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while time.monotonic() < deadline:
             with self._cond:
                 last = max((c.at for c in self.calls if c.method != "getUpdates"), default=0.0)
@@ -515,15 +516,11 @@ def _decode(params: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in params.items():
         if isinstance(value, str) and key in JSON_FIELDS:
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         elif isinstance(value, str) and key in INT_FIELDS:
-            try:
+            with contextlib.suppress(ValueError):
                 value = int(value)
-            except ValueError:
-                pass
         out[key] = value
     return out
 
@@ -550,6 +547,13 @@ def parse_body(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str
                 params[str(name)] = payload.decode("utf-8")
         return _decode(params), files
     return _decode(dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))), files
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A threading HTTP server that does not print a traceback when a client hangs up."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return
 
 
 def _make_handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:

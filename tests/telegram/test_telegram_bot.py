@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlmodel import select
+from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, buttons_of
+from support.telegram_fixtures import Home, enrol, invite, settle
 
 from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
 from dialogues.flow import QuestionType, load_flow
 from storage.db import session_scope
 from storage.models import Answer, ChatMessage, Conversation, Debrief, Person
-from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, buttons_of
-from support.telegram_fixtures import Home, enrol, invite, settle
 
 FLOW = load_flow("staff_debrief")
 LONG_TEXT = ("Robin T had a difficult phone call and was pacing and shouting. " * 80)[:5000]
