@@ -109,7 +109,7 @@ async def enrolled_only(update: Update, context: Context) -> None:
     if update.callback_query is not None:
         with contextlib.suppress(TelegramError):
             await with_retry(update.callback_query.answer, idempotent=True)
-    if update.message is not None or update.callback_query is not None:
+    if update.effective_message is not None or update.callback_query is not None:
         await send_text(context.bot, chat.id, debrief.NOT_ENROLLED)
     raise ApplicationHandlerStop
 
@@ -205,6 +205,14 @@ def build_application(
     return app
 
 
+def quiet_loggers() -> None:
+    """Keep tokens and message content out of the logs, whatever LOG_LEVEL says: httpx logs
+    request URLs (they contain the bot token) and PTB's debug lines contain whole updates."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(logging.INFO)
+
+
 def run_bot(
     *,
     config: Config,
@@ -215,7 +223,7 @@ def run_bot(
     secret_token: str | None = None,
 ) -> None:
     """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines contain the token
+    quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
     if webhook_url is None:
         log.info("Flourish bot: polling for updates")

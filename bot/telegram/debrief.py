@@ -1,7 +1,8 @@
 """The staff debrief on Telegram: enrolment, the commands, buttons, typed answers and clean-up.
 
-Each handler does its database work in one transaction (which also records the update id, so a
-re-sent update changes nothing), then talks to Telegram. The conversation itself is the engine's;
+Each handler does its database work in one transaction, which also records the update id as
+processed (so a crash just after the commit cannot replay it after a restart; `FlourishApplication`
+skips updates already recorded), then talks to Telegram. The conversation itself is the engine's;
 this module only carries it, tracks which chat messages belong to it (ids, never text) and
 deletes them after submission when the setting asks for that.
 """
@@ -74,7 +75,6 @@ PRIVACY = (
 class Step:
     """The outcome of one database transaction for one update."""
 
-    duplicate: bool = False
     reply: Reply | None = None
     notes: list[str] = field(default_factory=list)
     person_id: int | None = None
@@ -107,16 +107,15 @@ def _step(
     inbound: Inbound | None = None,
     incoming_message_id: int | None = None,
 ) -> Step:
-    if not crud.claim_update(session, update_id=update_id):
-        return Step(duplicate=True)
     person = crud.person_by_telegram_id(session, telegram_user_id=user_id)
     if person is None or person.id is None:
         return Step(notes=[NOT_ENROLLED])
     step = Step(person_id=person.id)
     conversation = crud.active_conversation(session, person_id=person.id)
     if conversation is not None and conversation.flow_id != STAFF_DEBRIEF:
-        step.other_flow = conversation.flow_id
+        step.other_flow = conversation.flow_id  # its extension records the update with its step
         return step
+    crud.claim_update(session, update_id=update_id)
     if str(person.role) not in DEBRIEF_ROLES:
         step.notes.append("That isn't something I can do here. Send /help to see what I can do.")
         return step
@@ -245,8 +244,6 @@ async def _run(update: Update, context: Context, action: Action,
     step = await svc.db(lambda s: _step(
         s, svc, update_id=update.update_id, user_id=user.id, chat_id=chat.id, action=action,
         inbound=inbound, incoming_message_id=incoming.message_id if incoming else None))
-    if step.duplicate:
-        return step
     if step.other_flow is not None:
         await _hand_to_flow(update, context, step, inbound or Inbound.typed(
             incoming.text or "" if incoming else ""))
@@ -267,27 +264,24 @@ async def start_command(update: Update, context: Context) -> None:
     assert message is not None
     code = context.args[0] if context.args else None
 
-    def enrol(session: Session) -> tuple[bool, str, str | None]:
-        if not crud.claim_update(session, update_id=update.update_id):
-            return False, "", None
+    def enrol(session: Session) -> tuple[str, str | None]:
+        crud.claim_update(session, update_id=update.update_id)
         known = crud.person_by_telegram_id(session, telegram_user_id=user.id)
         if code is None:
             if known is None:
-                return True, NOT_ENROLLED, None
-            return True, "Welcome back. " + help_text(svc, str(known.role)), str(known.role)
+                return NOT_ENROLLED, None
+            return "Welcome back. " + help_text(svc, str(known.role)), str(known.role)
         try:
             person = crud.redeem_invite(session, code=code, telegram_user_id=user.id)
         except InviteError as exc:
-            return True, str(exc), None
+            return str(exc), None
         setting = session.get(Setting, person.setting_id)
         where = f" for {setting.name}" if setting is not None else ""
         role = str(person.role)
         text = f"Welcome to Flourish. You're set up as {role}{where}.\n\n" + help_text(svc, role)
-        return True, text, role
+        return text, role
 
-    fresh, text, role = await svc.db(enrol)
-    if not fresh:
-        return
+    text, role = await svc.db(enrol)
     await send_text(context.bot, chat.id, text)
     if role is not None:
         await set_commands_for(svc, context.bot, chat_id=chat.id, role=role)
@@ -315,9 +309,8 @@ async def pending_command(update: Update, context: Context) -> None:
     assert user is not None
     assert chat is not None
 
-    def collect(session: Session) -> list[str] | None:
-        if not crud.claim_update(session, update_id=update.update_id):
-            return None
+    def collect(session: Session) -> list[str]:
+        crud.claim_update(session, update_id=update.update_id)
         person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
         if person is None:
             return [NOT_ENROLLED]
@@ -330,8 +323,7 @@ async def pending_command(update: Update, context: Context) -> None:
         return ["Waiting for you:", *lines]
 
     lines = await svc.db(collect)
-    if lines is not None:
-        await send_text(context.bot, chat.id, "\n".join(lines))
+    await send_text(context.bot, chat.id, "\n".join(lines))
 
 
 def pending_debriefs(session: Session, person: Person) -> list[str]:
@@ -361,24 +353,20 @@ async def help_command(update: Update, context: Context) -> None:
     assert user is not None
     assert chat is not None
 
-    def lookup(session: Session) -> str | None:
-        if not crud.claim_update(session, update_id=update.update_id):
-            return None
+    def lookup(session: Session) -> str:
+        crud.claim_update(session, update_id=update.update_id)
         person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
         return NOT_ENROLLED if person is None else help_text(svc, str(person.role))
 
     text = await svc.db(lookup)
-    if text is not None:
-        await send_text(context.bot, chat.id, text)
+    await send_text(context.bot, chat.id, text)
 
 
 async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: what is stored, where, who can see it, and how to ask for it to be erased."""
-    svc = services(context)
     chat = update.effective_chat
     assert chat is not None
-    if await svc.db(lambda s: crud.claim_update(s, update_id=update.update_id)):
-        await send_text(context.bot, chat.id, PRIVACY)
+    await send_text(context.bot, chat.id, PRIVACY)
 
 
 # --- buttons, words and everything else --------------------------------------------------------
@@ -394,7 +382,7 @@ async def on_button(update: Update, context: Context) -> None:
         log.info("could not answer a button press: %s", type(exc).__name__)
     payload = query.data or ""
     step = await _run(update, context, "input", Inbound.pressed(payload))
-    if step.duplicate or step.reply is None:
+    if step.reply is None:
         return
     message = query.message
     if step.accepted and isinstance(message, Message) and not _finished(step.reply):

@@ -3,18 +3,26 @@ the local Bot API stand-in, on SQLite and on PostgreSQL (the `database_url` para
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
+import pytest
 from sqlmodel import select
 from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, buttons_of
-from support.telegram_fixtures import Home, enrol, invite, settle
+from support.telegram_fixtures import Home, enrol, invite, run_application, settle
 
+from bot.telegram import build_application
 from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
 from dialogues.flow import QuestionType, load_flow
+from nlu.backends import get_interpreter
+from nlu.result import Interpreter
+from storage.config import Config
 from storage.db import session_scope
 from storage.models import Answer, ChatMessage, Conversation, Debrief, Person
 
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 FLOW = load_flow("staff_debrief")
 LONG_TEXT = ("Robin T had a difficult phone call and was pacing and shouting. " * 80)[:5000]
 
@@ -30,6 +38,9 @@ def current_question(user: FakeUser) -> tuple[str, dict[str, Any]]:
     return scope, message
 
 
+DESCRIBE = "We held him in a standing hold for 5 minutes until he calmed."
+
+
 async def answer(api: BotApiStandIn, user: FakeUser, scope: str, message: dict[str, Any]) -> None:
     """Answer one question the way a person would: buttons where there are any, else words."""
     question = FLOW.question(scope)
@@ -42,7 +53,9 @@ async def answer(api: BotApiStandIn, user: FakeUser, scope: str, message: dict[s
         await settle(api, mark)
         mark = api.mark()
         user.press(f"{scope}|done")
-    elif question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
+    elif question.type is QuestionType.confirm_noted:
+        user.press(f"{scope}|v:yes", message)
+    elif question.type is QuestionType.yes_no:
         user.press(f"{scope}|v:no", message)
     elif question.type is QuestionType.time:
         user.send("14:30")
@@ -52,6 +65,8 @@ async def answer(api: BotApiStandIn, user: FakeUser, scope: str, message: dict[s
         user.send("5 mins")
     elif scope == "communication":
         user.send(LONG_TEXT)
+    elif scope == "describe":
+        user.send(DESCRIBE)
     else:
         user.send("Giving space earlier might have helped.")
     await settle(api, mark)
@@ -75,7 +90,9 @@ async def debrief_to_summary(api: BotApiStandIn, user: FakeUser) -> list[str]:
 
 
 async def test_enrolment_full_debrief_and_deletion_after_submit(
-        standin: BotApiStandIn, running_app: Any, home: Home) -> None:
+        standin: BotApiStandIn, running_app: Any, home: Home,
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     user = standin.user(5001, "Sam")
     code = invite(home.staff[0])
     mark = standin.mark()
@@ -119,6 +136,8 @@ async def test_enrolment_full_debrief_and_deletion_after_submit(
         texts = session.exec(select(Answer.text).where(Answer.debrief_id == debrief.id)).all()
         assert LONG_TEXT.strip() in texts, "a message over 4,096 characters is stored whole"
         assert session.exec(select(ChatMessage)).all() == []
+    assert "phone call" not in caplog.text, "no answers in the logs"
+    assert "Robin" not in caplog.text
 
 
 async def test_unknown_user_gets_one_polite_message_and_no_data(
@@ -296,3 +315,30 @@ async def test_rate_limits_and_network_errors_are_retried_without_duplicates(
     wellbeing = [m for m in user.visible() if "➡️" in m.get("text", "")]
     assert len(wellbeing) == 1
     assert len(standin.since(mark, "editMessageText")) == 2
+
+
+@cache
+def spacy_interpreter() -> Interpreter:
+    return get_interpreter("spacy")
+
+
+async def test_free_text_is_read_by_the_nlu_and_confirmed_with_buttons(
+        standin: BotApiStandIn, telegram_config: Config, home: Home) -> None:
+    app = build_application(config=telegram_config, interpreter=spacy_interpreter())
+    async with run_application(app):
+        user = await enrol(standin, home.staff[1], 5010)
+        asked = await debrief_to_summary(standin, user)
+        mark = standin.mark()
+        user.press("summary|submit")
+        await settle(standin, mark, quiet=0.5)
+    assert "describe" in asked
+    assert "noted_confirm" in asked, "what the NLU read is shown back to confirm"
+    assert "duration" not in asked, "the length was read from the description, not asked again"
+    noted = [c.params["text"] for c in standin.calls_of("sendMessage")
+             if c.params["text"].startswith("I noted")]
+    assert "5 min" in noted[0]
+    with session_scope() as session:
+        debrief = session.exec(select(Debrief)).one()
+        duration = session.exec(select(Answer).where(Answer.debrief_id == debrief.id,
+                                                     Answer.question_id == "duration")).one()
+        assert duration.value == 5
