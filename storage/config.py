@@ -24,6 +24,10 @@ class Config(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     invite_ttl_hours: int = Field(default=72, ge=1)
     log_level: str = "INFO"
+    # Follow-ups (bot/followups): the scheduler runs inside the bot process.
+    followups_enabled: bool = True
+    followups_sweep_seconds: float = Field(default=30.0, gt=0)
+    followups_leader_poll_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

@@ -185,7 +185,14 @@ class Conversation(SQLModel, table=True):
 
 
 class FollowUp(SQLModel, table=True):
-    """A reminder, nudge or escalation owed to someone: the database row is the truth."""
+    """A reminder, nudge or escalation owed to someone: the database row is the truth.
+
+    `due_at` is when it may be sent (already held past quiet hours); `deadline_at` is the legal
+    deadline it serves. `key` makes planning idempotent. `state` moves pending -> sending -> sent,
+    or to cancelled / done / superseded / unconfirmed / undeliverable (see bot/followups).
+    """
+
+    __table_args__ = (sa.Index("ix_followup_state_due", "state", "due_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=40, index=True)
@@ -199,6 +206,25 @@ class FollowUp(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     telegram_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = _created()
+    setting_id: int | None = Field(default=None, foreign_key="setting.id", index=True)
+    key: str | None = Field(default=None, max_length=160, unique=True)
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    urgent: bool = False
+    claim_token: str | None = Field(default=None, max_length=32)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: str | None = Field(default=None, max_length=40)
+
+
+class FollowUpPolicy(SQLModel, table=True):
+    """A setting's own follow-up schedule: overrides of the defaults (see bot/followups/schedule)."""
+
+    setting_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("setting.id"), primary_key=True,
+                            autoincrement=False)
+    )
+    overrides: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _created()
 
 
 class Review(SQLModel, table=True):

@@ -1,0 +1,288 @@
+"""Sends due follow-ups to Telegram exactly once, within Telegram's rate limits.
+
+For each due row: wait for a rate-limit slot (about 30 messages a second overall, one a second per
+chat), then claim the row (pending -> sending, with a fresh claim token, committed: the write-ahead
+record), then call sendMessage, then record the message id (sending -> sent). Nothing slow happens
+between the claim's commit and the request, so the only moment of doubt is a crash after Telegram
+accepted the message and before its id is stored; `storage.followups.reconcile_claimed` settles those
+rows on the next start (routine nudges are not repeated, safeguarding alerts are).
+
+Telegram's answers: RetryAfter puts the row back for later and pauses sending; Forbidden (the person
+blocked the bot) or BadRequest (no such chat) closes it as undeliverable; a timeout is treated like a
+crash (in doubt); any other network error means it was not sent and is retried with a backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import httpx
+from sqlalchemy.engine import Engine
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.followups import messages, planner
+from bot.followups.schedule import Clock, Kind, Policy, system_clock
+from storage import followups as store
+from storage.db import session_scope
+from storage.models import FollowUp
+
+log = logging.getLogger(__name__)
+
+# Errors that mean the request never reached Telegram (no connection was made).
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+CHAIN_KINDS = frozenset({Kind.debrief_reminder.value, Kind.debrief_overdue.value,
+                         Kind.review_reminder.value, Kind.childview_reminder.value})
+
+
+class MessageSender(Protocol):
+    """What we need of `telegram.Bot`."""
+
+    async def send_message(self, chat_id: int | str, text: str, **kwargs: Any) -> Any: ...
+
+
+def process_identity() -> str:
+    """A name for this process's claims: host, pid and a random part (unique per start)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class RateLimiter:
+    """Telegram's limits: at most `overall` messages in any `window` seconds (30 a second), and
+    one message per chat per `per_chat` seconds. Times are `time.monotonic()` seconds. A small
+    margin on both keeps us under the limits as Telegram's servers measure them."""
+
+    def __init__(self, *, overall: int = 30, window: float = 1.05, per_chat: float = 1.05,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.overall = overall
+        self.window = window
+        self.per_chat = per_chat
+        self.monotonic = monotonic
+        self._recent: deque[float] = deque(maxlen=overall)
+        self._chat_free: dict[int, float] = {}
+        self._paused_until = 0.0
+
+    def chat_ready_in(self, chat_id: int) -> float:
+        """Seconds until this chat may get another message."""
+        return max(0.0, self._chat_free.get(chat_id, 0.0) - self.monotonic())
+
+    def pause(self, seconds: float) -> None:
+        """Telegram asked us to wait (RetryAfter)."""
+        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+
+    def reserve(self, chat_id: int) -> float:
+        """Seconds to wait before a message to this chat may leave."""
+        now = self.monotonic()
+        slot = max(now, self._paused_until, self._chat_free.get(chat_id, 0.0))
+        if len(self._recent) == self.overall:
+            slot = max(slot, self._recent[0] + self.window)
+        return slot - now
+
+    def started(self, chat_id: int) -> None:
+        """A message to this chat leaves now."""
+        now = self.monotonic()
+        self._recent.append(now)
+        self._chat_free[chat_id] = now + self.per_chat
+        if len(self._chat_free) > 50_000:
+            self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
+
+
+@dataclass
+class DeliveryReport:
+    """What one pass of the deliverer did."""
+
+    sent: int = 0
+    held: int = 0
+    superseded: int = 0
+    undeliverable: int = 0
+    retried: int = 0
+    in_doubt: int = 0
+    sent_ids: list[int] = field(default_factory=list)
+
+
+class Deliverer:
+    """Delivers due follow-ups; one per process, used only while this process is the leader."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        bot: MessageSender,
+        clock: Clock = system_clock,
+        limiter: RateLimiter | None = None,
+        claimed_by: str | None = None,
+        still_leader: Callable[[], bool] = lambda: True,
+        batch: int = 100,
+    ) -> None:
+        self.engine = engine
+        self.bot = bot
+        self.clock = clock
+        self.limiter = limiter or RateLimiter()
+        self.claimed_by = claimed_by or process_identity()
+        self.still_leader = still_leader
+        self.batch = batch
+        self.on_sent: Callable[[FollowUp, Any], Awaitable[None]] | None = None
+
+    def reconcile(self) -> list[FollowUp]:
+        """Settle rows another (dead) sender left claimed; see `store.reconcile_claimed`."""
+        with session_scope(self.engine) as session:
+            rows = store.reconcile_claimed(session, claimed_by=self.claimed_by, now=self.clock())
+        if rows:
+            log.warning("settled %d follow-ups left claimed by a stopped sender", len(rows))
+        return rows
+
+    async def deliver_due(self) -> DeliveryReport:
+        """Send everything due now, pacing by the rate limiter, until nothing due is left."""
+        report = DeliveryReport()
+        while True:
+            now = self.clock()
+            with session_scope(self.engine) as session:
+                candidates = store.due_candidates(session, now=now, limit=self.batch)
+                todo = self._triage(session, candidates, now, report)
+            if not candidates:
+                break
+            progressed = await self._send_all(todo, report)
+            if (todo and not progressed) or not self.still_leader():
+                break
+        return report
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _triage(self, session: Any, candidates: list[tuple[FollowUp, int | None]], now: datetime,
+                report: DeliveryReport) -> list[tuple[int, int]]:
+        """Hold routine rows in quiet hours, close superseded and unreachable rows; the rest to send."""
+        policies: dict[int | None, Policy] = {}
+        latest: dict[tuple[int | None, str, int], datetime] = {}
+        for row, _chat in candidates:
+            if row.kind in CHAIN_KINDS:
+                chain_key = (row.incident_id, row.kind + str(row.detail.get("staff_id", "")),
+                             row.person_id)
+                latest[chain_key] = max(latest.get(chain_key, row.due_at), row.due_at)
+        todo: list[tuple[int, int]] = []
+        for row, chat in candidates:
+            assert row.id is not None
+            if row.setting_id not in policies:
+                policies[row.setting_id] = (planner.policy_for(session, setting_id=row.setting_id)
+                                            if row.setting_id else Policy())
+            policy = policies[row.setting_id]
+            if not row.urgent and policy.in_quiet_hours(now):
+                row.due_at = policy.hold(now)
+                session.add(row)
+                report.held += 1
+                continue
+            if row.kind in CHAIN_KINDS:
+                chain_key = (row.incident_id, row.kind + str(row.detail.get("staff_id", "")),
+                             row.person_id)
+                if row.due_at < latest[chain_key]:
+                    store.finish(session, followup_id=row.id, token=None, state=store.SUPERSEDED,
+                                 outcome="later_reminder_due", now=now)
+                    report.superseded += 1
+                    continue
+            if chat is None:
+                store.finish(session, followup_id=row.id, token=None, state=store.UNDELIVERABLE,
+                             outcome="not_enrolled", now=now)
+                report.undeliverable += 1
+                continue
+            todo.append((row.id, chat))
+        return todo
+
+    async def _send_all(self, todo: list[tuple[int, int]], report: DeliveryReport) -> bool:
+        """Send a batch, picking at each step a row whose chat may have a message now."""
+        waiting = list(todo)
+        progressed = False
+        while waiting:
+            if not self.still_leader():
+                return progressed
+            index = next((i for i, (_, chat) in enumerate(waiting)
+                          if self.limiter.chat_ready_in(chat) == 0.0), None)
+            if index is None:
+                await asyncio.sleep(min(self.limiter.chat_ready_in(chat) for _, chat in waiting))
+                continue
+            followup_id, chat = waiting.pop(index)
+            delay = self.limiter.reserve(chat)
+            while delay > 0:
+                await asyncio.sleep(delay)
+                delay = self.limiter.reserve(chat)
+            token = secrets.token_hex(4)
+            with session_scope(self.engine) as session:
+                row = store.claim(session, followup_id=followup_id, token=token,
+                                  claimed_by=self.claimed_by, now=self.clock())
+                nudge = messages.render(session, row=row, token=token) if row else None
+            if row is None or nudge is None:
+                continue
+            progressed = True
+            self.limiter.started(chat)
+            await self._send_one(row, chat, token, nudge, report)
+        return progressed
+
+    async def _send_one(self, row: FollowUp, chat: int, token: str, nudge: messages.Nudge,
+                        report: DeliveryReport) -> None:
+        assert row.id is not None
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                        for label, data in line] for line in nudge.buttons]) \
+            if nudge.buttons else None
+        try:
+            message = await self.bot.send_message(chat_id=chat, text=nudge.text,
+                                                  reply_markup=markup)
+        except RetryAfter as exc:
+            wait = _seconds(exc.retry_after)
+            self.limiter.pause(wait)
+            self._settle(row.id, token, "release", report, due_in=wait, outcome="retry_after")
+            return
+        except Forbidden:
+            self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="blocked")
+            return
+        except BadRequest as exc:
+            log.warning("follow-up %s not accepted by Telegram: %s", row.id, exc.__class__.__name__)
+            self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="bad_request")
+            return
+        except NetworkError as exc:
+            if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
+                backoff = min(600.0, 5.0 * 2 ** min(row.attempts, 7))
+                self._settle(row.id, token, "release", report, due_in=backoff, outcome="not_sent")
+            elif row.urgent:  # in doubt: an alert is sent again rather than risk losing it
+                self._settle(row.id, token, "release", report, due_in=5, outcome="in_doubt")
+            else:  # in doubt: a routine nudge is not repeated
+                self._settle(row.id, token, store.UNCONFIRMED, report, outcome="in_doubt")
+            return
+        with session_scope(self.engine) as session:
+            store.mark_sent(session, followup_id=row.id, token=token,
+                            message_id=getattr(message, "message_id", None), now=self.clock())
+            if row.kind == Kind.digest.value:
+                planner.ensure_digests(session, now=self.clock())
+        report.sent += 1
+        report.sent_ids.append(row.id)
+        if self.on_sent is not None:
+            await self.on_sent(row, message)
+
+    def _settle(self, followup_id: int, token: str, state: str, report: DeliveryReport, *,
+                outcome: str, due_in: float = 0.0) -> None:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            if state == "release":
+                store.release(session, followup_id=followup_id, token=token,
+                              due_at=now + timedelta(seconds=due_in), outcome=outcome)
+                report.retried += 1
+            else:
+                store.finish(session, followup_id=followup_id, token=token, state=state,
+                             outcome=outcome, now=now)
+                if state == store.UNCONFIRMED:
+                    report.in_doubt += 1
+                else:
+                    report.undeliverable += 1
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)

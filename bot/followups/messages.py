@@ -1,0 +1,243 @@
+"""The words and buttons of each nudge, and of `/pending`: warm, short, and clear about the deadline.
+
+Button callback data is `fu:<action>:<follow-up id>:<claim token>` (well under Telegram's 64 bytes):
+the token ties a press to the very message that was sent, so a press on an old or repeated message
+changes nothing, and a press proves the message arrived.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from bot.followups.schedule import Kind
+from storage import followups as store
+from storage.models import Child, FollowUp, Incident, Person, Setting
+
+CALLBACK_PREFIX = "fu"
+GO, SNOOZE, ELSE, DONE = "go", "snz", "else", "done"
+
+_REASONS = {
+    "pain_inflicted": "force that caused pain",
+    "used_as_punishment": "force used as a punishment",
+    "unapproved_technique": "a hold that is not approved",
+    "child_injury": "the child was hurt",
+    "child_asked_to_talk": "the child asked to talk to someone",
+    "something_hurt": "the child said something hurt",
+}
+_TASK_NAMES = {
+    "debrief": "your debrief",
+    "review": "the manager's review",
+    "childview": "the child's view",
+    "reflection": "a 7-day reflection",
+    "action": "a review action",
+}
+
+
+@dataclass
+class Nudge:
+    """A rendered nudge: text and rows of (label, callback data) buttons."""
+
+    text: str
+    buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+
+
+def callback_data(action: str, row: FollowUp, token: str) -> str:
+    return f"{CALLBACK_PREFIX}:{action}:{row.id}:{token}"
+
+
+def parse_callback(data: str) -> tuple[str, int, str] | None:
+    """(action, follow-up id, token) from callback data, or None if it is not ours or malformed."""
+    parts = data.split(":")
+    if len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2]), parts[3]
+
+
+def local(at: datetime | None, zone: ZoneInfo) -> str:
+    """'Tue 14 Oct, 19:05' in the setting's time zone."""
+    if at is None:
+        return "no fixed deadline"
+    return at.astimezone(zone).strftime("%a %d %b, %H:%M")
+
+
+def _zone(session: Session, row: FollowUp) -> ZoneInfo:
+    setting = session.get(Setting, row.setting_id) if row.setting_id else None
+    return ZoneInfo(setting.timezone if setting else "Europe/London")
+
+
+def _incident_phrase(session: Session, incident: Incident | None, zone: ZoneInfo) -> str:
+    if incident is None:
+        return "an incident"
+    child = session.get(Child, incident.child_id)
+    name = child.display_name if child else "a child"
+    return f"the incident with {name} on {local(incident.occurred_at, zone)}"
+
+
+def render(session: Session, *, row: FollowUp, token: str) -> Nudge:
+    """The message for a follow-up about to be sent."""
+    if row.kind == Kind.digest.value:
+        return Nudge(text=digest_text(session, row=row))
+    zone = _zone(session, row)
+    incident = session.get(Incident, row.incident_id) if row.incident_id else None
+    about = _incident_phrase(session, incident, zone)
+    due = local(row.deadline_at, zone)
+    if row.kind not in Kind.__members__:  # planned by another feature with its own kind
+        text = str(row.detail.get("text") or f"A reminder about {about}.")
+        return Nudge(text, [[("Done", callback_data(DONE, row, token))],
+                            [("Remind me in 2 hours", callback_data(SNOOZE, row, token))]])
+    kind = Kind(row.kind)
+
+    def go(label: str) -> tuple[str, str]:
+        return (label, callback_data(GO, row, token))
+
+    later = ("Remind me in 2 hours", callback_data(SNOOZE, row, token))
+    other = ("Someone else is doing this", callback_data(ELSE, row, token))
+    done = ("Done", callback_data(DONE, row, token))
+    if kind is Kind.debrief_reminder:
+        text = (f"When you have a quiet moment: your debrief for {about} is still open. "
+                f"It takes about 8 minutes, and the record is due by {due}.")
+        return Nudge(text, [[go("Start my debrief")], [later]])
+    if kind is Kind.debrief_overdue:
+        staff = session.get(Person, int(row.detail.get("staff_id", 0)))
+        who = staff.display_name if staff else "A member of staff"
+        text = (f"{who} has not yet done their debrief for {about}. It was due by {due}. "
+                "A gentle word may help; they may need support.")
+        return Nudge(text, [[later], [other]])
+    if kind in (Kind.review_nudge, Kind.review_reminder, Kind.review_escalation):
+        lead = {Kind.review_nudge: "A debrief is ready for your review",
+                Kind.review_reminder: "Reminder: a review is waiting",
+                Kind.review_escalation: "Escalation: the review is not yet signed"}[kind]
+        text = (f"{lead}: {about}. Regulation 35 asks for it to be reviewed and signed, "
+                f"after speaking with the staff, by {due}.")
+        return Nudge(text, [[go("Review now")], [later], [other]])
+    if kind in (Kind.childview_prompt, Kind.childview_reminder, Kind.childview_escalation):
+        lead = {Kind.childview_prompt: "When the child is calm and ready",
+                Kind.childview_reminder: "Reminder",
+                Kind.childview_escalation: "Escalation: the child has not yet been heard"}[kind]
+        text = (f"{lead}: please give the child a chance to say how {about} was for them "
+                f"(they can say as much or as little as they like). Due by {due}.")
+        return Nudge(text, [[go("Record the child's view")], [later], [other]])
+    if kind is Kind.reflection:
+        text = (f"A week on from {about}: has anything changed, and what have you learned? "
+                "A few words are enough.")
+        return Nudge(text, [[go("Reflect now")], [done], [later]])
+    if kind is Kind.action_reminder:
+        title = row.detail.get("title") or "an action from a review"
+        text = f"Due today: {title} (from the review of {about})."
+        return Nudge(text, [[done], [later], [other]])
+    reasons = ", ".join(_REASONS.get(r, r.replace("_", " ")) for r in row.detail.get("reasons", []))
+    again = " (sent again after a restart: you may have had this already)" \
+        if row.detail.get("resent_after_restart") else ""
+    text = (f"Safeguarding alert{again}: a record of {about} mentions {reasons}. "
+            "Force that hurts or punishes is never lawful. Please look at this now.")
+    return Nudge(text, [[go("Review now")], [other]])
+
+
+# --- /pending -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingItem:
+    """One piece of work waiting for a person."""
+
+    task: str
+    incident_id: int | None
+    since: datetime
+    deadline_at: datetime | None
+    label: str
+
+
+def zone_of_person(session: Session, person: Person) -> ZoneInfo:
+    setting = session.get(Setting, person.setting_id)
+    return ZoneInfo(setting.timezone if setting else "Europe/London")
+
+
+def pending_items(session: Session, *, person: Person) -> list[PendingItem]:
+    """The work this person's open follow-ups are about, one item per task, oldest first.
+
+    Tasks: debrief_colleague (a colleague's overdue debrief, for the manager), review, childview,
+    reflection, action. The person's own debriefs are listed by the debrief feature itself."""
+    assert person.id is not None
+    items: dict[tuple[str, int | None, str], PendingItem] = {}
+    zone = zone_of_person(session, person)
+    for row in store.open_followups(session, person_id=person.id):
+        if row.kind not in Kind.__members__:
+            continue
+        kind = Kind(row.kind)
+        if kind in (Kind.digest, Kind.safeguarding_alert, Kind.debrief_reminder):
+            continue
+        task = "debrief_colleague" if kind is Kind.debrief_overdue else kind.task
+        extra = str(row.detail.get("staff_id") or row.detail.get("action_id") or "")
+        key = (task, row.incident_id, extra)
+        if key in items:
+            continue
+        incident = session.get(Incident, row.incident_id) if row.incident_id else None
+        since = incident.occurred_at if incident else row.created_at
+        about = _incident_phrase(session, incident, zone)
+        if task == "debrief_colleague":
+            staff = session.get(Person, int(row.detail.get("staff_id", 0)))
+            label = f"{staff.display_name if staff else 'A colleague'}'s debrief of {about}"
+        else:
+            label = {
+                "review": f"Review and sign {about}",
+                "childview": f"Hear the child's view of {about}",
+                "reflection": f"A 7-day reflection on {about}",
+                "action": f"Action: {row.detail.get('title') or 'from a review'}",
+            }.get(task, task)
+        items[key] = PendingItem(task=task, incident_id=row.incident_id, since=since,
+                                 deadline_at=row.deadline_at, label=label)
+    return sorted(items.values(), key=lambda item: (item.since, item.label))
+
+
+def pending_text(session: Session, *, person: Person, now: datetime) -> str:
+    """Every open follow-up item as one message (for the console and tests)."""
+    items = pending_items(session, person=person)
+    if not items:
+        return "Nothing is waiting for you. Thank you."
+    zone = zone_of_person(session, person)
+    lines = ["Waiting for you, oldest first:"]
+    for number, item in enumerate(items, start=1):
+        if item.deadline_at is None:
+            when = ""
+        elif item.deadline_at < now:
+            when = f" — overdue since {local(item.deadline_at, zone)}"
+        else:
+            when = f" — due by {local(item.deadline_at, zone)}"
+        lines.append(f"{number}. {item.label}{when}")
+    return "\n".join(lines)
+
+
+# --- the weekly digest --------------------------------------------------------------------------
+
+
+def digest_text(session: Session, *, row: FollowUp) -> str:
+    """The Monday digest: the past week's incidents by day, overdue items and the points to reflect on."""
+    zone = _zone(session, row)
+    end = row.due_at
+    start = end - timedelta(days=7)
+    incidents = list(session.exec(select(Incident).where(
+        Incident.setting_id == row.setting_id, col(Incident.occurred_at) >= start,
+        col(Incident.occurred_at) < end).order_by(col(Incident.occurred_at))))
+    by_day = Counter(i.occurred_at.astimezone(zone).strftime("%a") for i in incidents)
+    flags = Counter(flag for i in incidents for flag in i.flags)
+    overdue = [r for r in store.open_followups(session)
+               if r.setting_id == row.setting_id and r.deadline_at is not None
+               and r.deadline_at < end and r.kind != Kind.digest.value]
+    overdue_tasks = {(Kind(r.kind).task, r.incident_id) for r in overdue}
+    lines = [f"Weekly summary to {local(end, zone)}",
+             f"Incidents this week: {len(incidents)}"]
+    for day in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"):
+        lines.append(f"{day} {'█' * by_day.get(day, 0) or '·'}")
+    lines.append(f"Overdue items: {len(overdue_tasks)}")
+    for task, incident_id in sorted(overdue_tasks, key=lambda t: (t[1] or 0, t[0])):
+        lines.append(f" • {_TASK_NAMES.get(task, task)} (incident {incident_id})")
+    if flags:
+        lines.append("Points to reflect on: " + ", ".join(
+            f"{name.replace('_', ' ')} ×{count}" for name, count in flags.most_common(5)))
+    lines.append("Send /pending to see what is waiting for you.")
+    return "\n".join(lines)
