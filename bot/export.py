@@ -8,11 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from storage import crud
+from storage import crud, reviews
 from storage.models import Child, Person, Setting
 
 
@@ -48,10 +49,53 @@ def export_records(session: Session, *, setting_id: int | None = None,
             "flags": list(incident.flags),
             "staff": [p.display_name for p in staff if p is not None],
             "debriefs": debriefs,
+            "reviews": _reviews(session, incident_id=incident.id),
+            "child_views": _child_views(session, incident_id=incident.id),
         })
     crud.record_audit(session, actor_id=actor_id, action="export", object_type="setting",
                       object_id=setting_id, detail={"incidents": len(records)})
     return records
+
+
+def _name(session: Session, person_id: int | None) -> str | None:
+    person = session.get(Person, person_id) if person_id is not None else None
+    return person.display_name if person else None
+
+
+def _when(at: datetime | None) -> str | None:
+    return at.isoformat() if at else None
+
+
+def _reviews(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
+    """The incident's signed review, with its actions and dated addenda."""
+    review = reviews.signed_review(session, incident_id=incident_id)
+    if review is None or review.id is None:
+        return []
+    return [{
+        "id": review.id,
+        "manager": _name(session, review.manager_id),
+        "signed_at": _when(review.signed_at),
+        "answers": reviews.review_answers(review),
+        "actions": [{"id": a.id, "description": a.description, "owner": _name(session, a.owner_id),
+                     "due_at": _when(a.due_at), "done_at": _when(a.done_at)}
+                    for a in reviews.actions_of(session, review_id=review.id)],
+        "addenda": [{"id": a.id, "author": _name(session, a.author_id),
+                     "created_at": _when(a.created_at), "text": a.text}
+                    for a in reviews.addenda_of(session, review_id=review.id)],
+    }]
+
+
+def _child_views(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
+    """The child's own views of the incident, self-service and assisted."""
+    return [{
+        "id": view.id,
+        "mode": view.mode,
+        "recorded_by": _name(session, view.recorded_by_id),
+        "created_at": _when(view.created_at),
+        "ended_early": view.ended_early,
+        "alerts": list(view.alerts),
+        "answers": reviews.child_view_answers(view),
+    } for view in reviews.child_views_of(session, incident_id=incident_id)]
 
 
 def to_json(records: list[dict[str, Any]]) -> str:
@@ -76,4 +120,12 @@ def to_csv(records: list[dict[str, Any]]) -> str:
                 shown = ";".join(map(str, value)) if isinstance(value, list) else value
                 writer.writerow([*base, debrief["id"], debrief["person"], question_id,
                                  answer["status"], "" if shown is None else shown])
+        for kind, items, who in (("review", incident.get("reviews", []), "manager"),
+                                 ("child_view", incident.get("child_views", []), "recorded_by")):
+            for item in items:
+                for question_id, answer in item["answers"].items():
+                    value = answer["value"]
+                    shown = ";".join(map(str, value)) if isinstance(value, list) else value
+                    writer.writerow([*base, f"{kind}:{item['id']}", item[who], question_id,
+                                     answer["status"], "" if shown is None else shown])
     return buffer.getvalue()

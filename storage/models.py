@@ -228,18 +228,52 @@ class FollowUpPolicy(SQLModel, table=True):
 
 
 class Review(SQLModel, table=True):
-    """A manager's review of an incident; signed reviews are read-only."""
+    """A manager's review of an incident; once signed it is read-only (corrections are addenda).
+
+    `answers` holds every answer, encrypted (the reasons are narrative); `outcome` keeps only the
+    choice codes (legal and necessary, notifiable, plans to review...) so they can be counted.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     manager_id: int = Field(foreign_key="person.id")
     answers: str | None = Field(default=None, sa_type=EncryptedText)
+    outcome: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     signed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created()
 
 
+class ReviewAddendum(SQLModel, table=True):
+    """A dated correction or addition to a signed review, by its author or another manager."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    text: str = Field(sa_type=EncryptedText)
+    created_at: datetime = _created()
+
+
+class ReviewAction(SQLModel, table=True):
+    """One action from a review's learning: what, who and by when (each becomes a follow-up)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    review_id: int = Field(foreign_key="review.id", index=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    description: str = Field(sa_type=EncryptedText)
+    owner_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    follow_up_id: int | None = Field(default=None, foreign_key="followup.id")
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created()
+
+
 class ChildView(SQLModel, table=True):
-    """The child's own view of an incident, self-service or recorded with a member of staff."""
+    """The child's own view of an incident, self-service or recorded with a member of staff.
+
+    `answers` holds every answer, encrypted (the child's own words); `choices` keeps only the
+    button codes (how they feel, what helped) for patterns; `alerts` names the safeguarding
+    answers given ("hurt", "talk"); `ended_early` is true when the child chose to stop.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
@@ -247,6 +281,9 @@ class ChildView(SQLModel, table=True):
     recorded_by_id: int | None = Field(default=None, foreign_key="person.id")
     mode: str = Field(default="self", max_length=16)
     answers: str | None = Field(default=None, sa_type=EncryptedText)
+    choices: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    alerts: list[str] = Field(default_factory=list, sa_type=JSON)
+    ended_early: bool = False
     created_at: datetime = _created()
 
 

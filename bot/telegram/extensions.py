@@ -6,9 +6,13 @@ catch-all handlers for buttons and messages. See `bot.telegram.extension.Extensi
 
 from __future__ import annotations
 
+from bot.followups.telegram import FOLLOWUPS
 from bot.telegram.debrief import DEBRIEF
 from bot.telegram.extension import Extension
+from bot.telegram.voices import VOICES
 
 EXTENSIONS: list[Extension] = [
     DEBRIEF,
+    FOLLOWUPS,
+    VOICES,
 ]
