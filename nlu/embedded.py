@@ -40,7 +40,7 @@ TEXTCAT_CONFIG: dict[str, Any] = {
     "model": {
         "@architectures": "spacy.TextCatBOW.v3",
         "exclusive_classes": True,
-        "ngram_size": 2,
+        "ngram_size": 3,
         "no_output_layer": False,
         "length": 32768,
     },

@@ -46,7 +46,11 @@ def normalise(text: str) -> str:
     for ch in text:
         low = ch.lower()
         ch = low if len(low) == 1 else ch
-        out.append("'" if ch in "\u2019\u2018`´" else ch)
+        if ch in "\u2019\u2018`´":
+            ch = "'"
+        elif (ch < " " and ch != "\n") or "\x7f" <= ch < "\xa0":
+            ch = " "
+        out.append(ch)
     return "".join(out)
 
 
@@ -482,6 +486,8 @@ CONTROL_IN_LONG_TEXT_WORDS = 12
 """A text this long that names incident details is an answer, whatever word it contains."""
 UNSURE_CONFIDENCE = 0.5
 """Below this, a control intent guessed for a text of several words is taken as an answer."""
+SHORT_GUESS_CONFIDENCE = 0.3
+"""Below this, a control intent guessed for one or two words (a name, a number) is an answer."""
 
 
 def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
@@ -496,6 +502,8 @@ def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
     ):
         return Intent("inform", round(1 - intent.confidence, 4))
     if n_words >= 6 and intent.confidence < UNSURE_CONFIDENCE:
+        return Intent("inform", round(1 - intent.confidence, 4))
+    if n_words <= 2 and intent.confidence < SHORT_GUESS_CONFIDENCE:  # "Kai", "two"
         return Intent("inform", round(1 - intent.confidence, 4))
     return intent
 

@@ -197,6 +197,6 @@ def speller(path: Path = TRAIN_FILE) -> Speller:
     for texts in data.examples.values():
         for text in texts:
             counts.update(_WORD.findall(text.lower()))
-    known = set(STOP_WORDS) | {w for w, n in counts.items() if n >= MIN_WORD_COUNT}
+    known = set(STOP_WORDS) | {w for w, n in counts.items() if n >= MIN_WORD_COUNT or len(w) <= 3}
     known |= {w for form in surface_table(path) for w in _WORD.findall(form)}
     return Speller(known, {w for w in known if w.isalpha()})

@@ -905,6 +905,10 @@ def build(rng: random.Random) -> dict[str, dict[str, Any]]:
                 out[part]["facts"].append({"text": plain(text), "facts": facts})
         fill = [s.replace("{child}", rng.choice(CHILDREN)) for s in shorts]
         out[part]["examples"]["inform"] = informs + fill + traps
+    seen = {" ".join(t.lower().split()) for ts in out["train"]["examples"].values() for t in ts}
+    for intent, items in out["test"]["examples"].items():
+        out["test"]["examples"][intent] = [
+            t for t in items if " ".join(plain(t).lower().split()) not in seen]
     return out
 
 
