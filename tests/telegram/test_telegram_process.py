@@ -4,6 +4,7 @@ only requests that carry Telegram's secret token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -155,6 +156,23 @@ async def test_webhook_mode_checks_the_secret_token(
 
 
 async def standin_sleep() -> None:
-    import asyncio
-
     await asyncio.sleep(0.1)
+
+
+async def test_admin_invite_prints_a_deep_link_that_enrols(
+        standin: BotApiStandIn, telegram_env: dict[str, str], home: Home,
+        running_app: Any) -> None:
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(FLOURISH), "admin", "invite", "--setting", str(home.setting_id), "--role", "manager",
+         "--name", "Jo Test"], cwd=ROOT, env=telegram_env, capture_output=True, text=True,
+        timeout=120, check=True)
+    link = next(line for line in done.stdout.splitlines() if line.startswith("Link: "))
+    assert link.startswith("Link: https://t.me/flourish_test_bot?start=")
+    assert standin.calls_of("getMe"), "the bot's username comes from getMe"
+    code = link.rsplit("=", 1)[1]
+    user = standin.user(8003, "Jo")
+    mark = standin.mark()
+    user.send(f"/start {code}")
+    calls = await settle(standin, mark)
+    assert "set up as manager for Test House" in calls[0].params["text"]
