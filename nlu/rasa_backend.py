@@ -28,6 +28,8 @@ MAX_READ_CHARS = 4096
 """How much of one message Rasa reads (Telegram's own limit); the rest is kept but not parsed."""
 
 _BREAK = re.compile(r"\s+")
+_NOT_A_WORD = re.compile(r"\S{64,}")
+"""A "word" this long is a link or keyboard mashing; Rasa's featurizers crawl on it (seconds)."""
 
 
 class NluUnavailable(RuntimeError):
@@ -61,6 +63,11 @@ def split_for_rasa(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[tuple[i
 def _json_safe(text: str) -> str:
     """`text` with lone surrogates (which UTF-8 cannot carry) replaced, one character for one."""
     return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _readable(piece: str) -> str:
+    """`piece` with over-long "words" blanked, keeping every offset."""
+    return _NOT_A_WORD.sub(lambda m: " " * len(m.group()), piece)
 
 
 class RasaInterpreter:
@@ -97,7 +104,7 @@ class RasaInterpreter:
 
     def parse(self, text: str) -> ParseResult:
         """Read one message: intent and entities from Rasa, facts and flags from build_result."""
-        pieces = split_for_rasa(text[:MAX_READ_CHARS])
+        pieces = split_for_rasa(_readable(text[:MAX_READ_CHARS]))
         if not pieces:  # empty or only whitespace: nothing to send
             return build_result(text, intent=Intent(FALLBACK_INTENT, 0.0), entities=[])
         intent: Intent | None = None
@@ -107,7 +114,7 @@ class RasaInterpreter:
             intent = intent or piece_intent  # a long message's intent is its opening's
             entities.extend(_shifted(e, offset) for e in piece_entities)
         assert intent is not None
-        return build_result(text, intent=intent, entities=_deduplicated(entities))
+        return build_result(text, intent=intent, entities=_joined(_deduplicated(entities), text))
 
     def _parse_piece(self, piece: str) -> tuple[Intent, list[Entity]]:
         """Intent and entities of one piece, offsets relative to the piece as given."""
@@ -159,8 +166,28 @@ def _shifted(entity: Entity, offset: int) -> Entity:
 
 
 def _deduplicated(entities: list[Entity]) -> list[Entity]:
-    """One entity per (type, span), in text order."""
-    seen: dict[tuple[str, int, int], Entity] = {}
+    """One entity per stretch of text, in text order: where spans overlap (DIET and the lookup
+    extractor both found a mention, or "lesson" inside "to teach him a lesson"), the longest wins,
+    as in the embedded parser."""
+    kept: list[Entity] = []
+    for entity in sorted(entities, key=lambda e: (-(e.end - e.start), e.start, e.entity)):
+        if all(k.end <= entity.start or entity.end <= k.start for k in kept):
+            kept.append(entity)
+    return sorted(kept, key=lambda e: (e.start, e.end, e.entity))
+
+
+def _joined(entities: list[Entity], text: str) -> list[Entity]:
+    """Neighbouring pieces of one mention ("prn" + "meds", same type and value, only spaces
+    between them: DIET tags word by word) as one entity."""
+    joined: list[Entity] = []
     for entity in entities:
-        seen.setdefault((entity.entity, entity.start, entity.end), entity)
-    return sorted(seen.values(), key=lambda e: (e.start, e.end, e.entity))
+        last = joined[-1] if joined else None
+        if (
+            last is not None
+            and (last.entity, last.value) == (entity.entity, entity.value)
+            and not text[last.end : entity.start].strip()
+        ):
+            joined[-1] = Entity(last.entity, last.value, last.start, entity.end)
+        else:
+            joined.append(entity)
+    return joined

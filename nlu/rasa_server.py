@@ -217,6 +217,7 @@ def running_rasa_server(
             yield url
         finally:
             _stop(proc)
+    log.unlink()  # kept only when something went wrong
 
 
 def main(argv: list[str] | None = None) -> int:

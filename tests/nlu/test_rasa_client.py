@@ -154,3 +154,28 @@ def test_config_is_seeded_and_nlu_only() -> None:
 def test_project_install_has_no_rasa_or_tensorflow() -> None:
     assert importlib.util.find_spec("rasa") is None
     assert importlib.util.find_spec("tensorflow") is None
+
+
+def test_overlapping_mentions_become_one() -> None:
+    from nlu.rasa_backend import _deduplicated
+    from nlu.result import Entity
+
+    diet = Entity("location", "living", 10, 16)
+    lookup = Entity("location", "living room", 10, 21)
+    hold = Entity("hold_type", "prone", 0, 9)
+    assert _deduplicated([diet, hold, lookup, lookup]) == [hold, lookup]
+    # "lesson" (a place) inside "to teach him a lesson" (punishment): the longer reading wins
+    text = "she said it was to teach him a lesson"
+    punishment = Entity("punishment", "punishment", text.index("to teach"), len(text))
+    lesson = Entity("location", "classroom", text.index("lesson"), len(text))
+    assert _deduplicated([lesson, punishment]) == [punishment]
+
+
+def test_pieces_of_one_mention_are_joined() -> None:
+    from nlu.rasa_backend import _joined
+    from nlu.result import Entity
+
+    text = "he took his prn meds at 8, prn again later"
+    prn, meds = Entity("medication", "prn", 12, 15), Entity("medication", "prn", 16, 20)
+    again = Entity("medication", "prn", 27, 30)
+    assert _joined([prn, meds, again], text) == [Entity("medication", "prn", 12, 20), again]
