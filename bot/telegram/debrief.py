@@ -29,6 +29,7 @@ from bot.telegram.transport import (
     show_choice,
     with_retry,
 )
+from dialogues import values
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
@@ -414,8 +415,13 @@ async def on_message(update: Update, context: Context) -> None:
     if message is None:
         return
     inbound = _inbound_for(update)
-    if inbound.kind == "text" and inbound.text.startswith("/"):
-        inbound = Inbound.typed(inbound.text)  # unknown commands go to the engine as words
+    command = inbound.text.split(maxsplit=1)[0].split("@")[0] if inbound.kind == "text" else ""
+    if command.startswith("/") and values.control_word(command) is None:
+        chat = update.effective_chat
+        assert chat is not None
+        await send_text(context.bot, chat.id, f"I don't know the command {command[:40]}. "
+                        "Send /help to see what I can do.")
+        return
     incoming = message if update.message is not None else None
     await _run(update, context, "input", inbound, incoming=incoming)
 

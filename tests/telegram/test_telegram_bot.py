@@ -342,3 +342,16 @@ async def test_free_text_is_read_by_the_nlu_and_confirmed_with_buttons(
         duration = session.exec(select(Answer).where(Answer.debrief_id == debrief.id,
                                                      Answer.question_id == "duration")).one()
         assert duration.value == 5
+
+
+async def test_an_unknown_command_is_not_taken_as_an_answer(
+        standin: BotApiStandIn, running_app: Any, home: Home) -> None:
+    user = await enrol(standin, home.staff[0], 5011)
+    mark = standin.mark()
+    user.send("/debrief")
+    await settle(standin, mark)
+    mark = standin.mark()
+    user.send("/whatever@flourish_test_bot now")
+    sent = [c.params["text"] for c in await settle(standin, mark) if c.method == "sendMessage"]
+    assert sent == ["I don't know the command /whatever. Send /help to see what I can do."]
+    assert current_question(user)[0] == "wellbeing"
