@@ -138,11 +138,15 @@ class EmbeddedInterpreter:
             return build_result(text, intent=Intent("inform", 0.0), entities=[])
         head = low[:MAX_ANALYSED_CHARS]
         doc = self.nlp.make_doc(head)
-        for token in doc:
-            token.norm_ = self.speller.fix(token.text)
-        words = [t.norm_ for t in doc]
-        cat_doc = Doc(self.nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
-        alpha = [t.text for t in cat_doc if t.is_alpha]
+        texts = [t.text for t in doc]
+        words = [self.speller.fix(w) for w in texts]
+        for token, word in zip(doc, words, strict=True):
+            token.norm_ = word
+        if words != texts:
+            cat_doc = Doc(self.nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
+        else:
+            cat_doc = doc
+        alpha = [w for w in words if w.isalpha()]
         if not alpha and any(ch.isdigit() for ch in head):
             intent = NUMBER_INTENT
         elif not alpha or any(word in self.speller.known for word in alpha):

@@ -40,8 +40,15 @@ def empty_facts() -> dict[str, Any]:
     }
 
 
+_NORMALISE_TABLE = {ord(c): "'" for c in "\u2019\u2018`´"} | {
+    c: " " for c in [*range(0, 10), *range(11, 32), *range(0x7F, 0xA0)]}
+
+
 def normalise(text: str) -> str:
     """Lower case and straight apostrophes, keeping every character offset unchanged."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low.translate(_NORMALISE_TABLE)
     out = []
     for ch in text:
         low = ch.lower()
@@ -276,6 +283,26 @@ def _count_people(chunk: str, *, from_right: bool, previous: str = "") -> int | 
     return count + 1 if count else None
 
 
+ME_WORD = re.compile(r"\b(?:me|myself|i)\b")
+
+
+def _me_matches(rx: re.Pattern[str], low: str) -> list[re.Match[str]]:
+    """Matches of a "me and Dave" pattern, tried only in windows around each "me" (fast)."""
+    found: list[re.Match[str]] = []
+    for me in ME_WORD.finditer(low):
+        if rx is ME_AND:
+            match = rx.match(low, me.start(), me.start() + 120)
+            if match:
+                found.append(match)
+        else:
+            start = max(0, me.start() - 120)
+            for match in rx.finditer(low, start, me.end()):
+                if match.end() == me.end():
+                    found.append(match)
+                    break
+    return found
+
+
 def staff_counts(low: str, *, text: str | None = None) -> list[int]:
     """Each number of staff a text states ("two of us", "me n Dave", "3 staff").
 
@@ -303,7 +330,7 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
     for match in STAFF_TIMES.finditer(low):
         counts.append(int(match.group("n") or match.group("m")))
     for rx in (ME_AND, AND_ME):
-        for found in rx.finditer(low):
+        for found in _me_matches(rx, low):
             lead = re.split(r"[.;!?,:\n]", low[max(0, found.start() - 20):found.start()])[-1]
             previous = _words(lead) or [""]
             people = _count_people(text[found.start():found.end()], from_right=rx is AND_ME,

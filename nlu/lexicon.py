@@ -7,6 +7,7 @@ matcher uses and that `facts.build_result` uses to canonicalise any backend's en
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -61,7 +62,10 @@ def strip_annotations(example: str) -> tuple[str, list[tuple[str, str, str]]]:
         if spec.startswith("("):
             entity, value = spec[1:-1].split(":")[0], surface
         else:
-            data = yaml.safe_load(spec)
+            try:
+                data = json.loads(spec)
+            except ValueError:
+                data = yaml.safe_load(spec)
             entity, value = str(data["entity"]), str(data.get("value", surface))
         spans.append((surface, entity, value))
         return surface
@@ -75,10 +79,22 @@ def _items(block: object) -> list[str]:
     return [line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- ")]
 
 
-@lru_cache(maxsize=8)
+def _absolute(path: Path) -> Path:
+    if path is TRAIN_FILE:
+        return path
+    path = Path(path)
+    return path if path.is_absolute() else path.resolve()
+
+
 def load_training_data(path: Path = TRAIN_FILE) -> TrainingData:
-    """Read one Rasa 3.x nlu.yml file."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """Read one Rasa 3.x nlu.yml file (once per process)."""
+    return _load_training_data(_absolute(path))
+
+
+@lru_cache(maxsize=8)
+def _load_training_data(path: Path) -> TrainingData:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
     examples: dict[str, list[str]] = {}
     annotations: dict[str, list[tuple[str, str, str]]] = {}
     synonyms: dict[str, str] = {}
@@ -116,9 +132,13 @@ def canonical_value(entity: str, value: str, *, synonyms: dict[str, str]) -> str
     return None
 
 
-@lru_cache(maxsize=8)
 def surface_table(path: Path = TRAIN_FILE) -> dict[str, tuple[str, str]]:
     """Lower-case surface form -> (entity, canonical value), from lookups, synonyms and examples."""
+    return _surface_table(_absolute(path))
+
+
+@lru_cache(maxsize=8)
+def _surface_table(path: Path) -> dict[str, tuple[str, str]]:
     data = load_training_data(path)
     table: dict[str, tuple[str, str]] = {}
     for entity, forms in data.lookups.items():
@@ -187,9 +207,13 @@ MIN_WORD_COUNT = 2
 """A training word seen once may be one of the data's own typos, so it is not a known word."""
 
 
-@lru_cache(maxsize=8)
 def speller(path: Path = TRAIN_FILE) -> Speller:
     """The typo fixer for a training file: its words, the domain vocabulary and stop words."""
+    return _speller(_absolute(path))
+
+
+@lru_cache(maxsize=8)
+def _speller(path: Path) -> Speller:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     data = load_training_data(path)
