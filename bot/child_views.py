@@ -27,8 +27,8 @@ CHILD_VIEW_ASSISTED = "child_view_assisted"
 RECENT_INCIDENTS = 8
 # The answers that alert the key worker and managers at once: (question, value) -> reason.
 ALERTS = {
-    ("hurt", "yes"): "child_said_hurt",
-    ("talk", "yes"): "child_wants_to_talk",
+    ("hurt", "yes"): "something_hurt",
+    ("talk", "yes"): "child_asked_to_talk",
 }
 NOTHING_FOR_CHILD = "Thank you. 💛 There is nothing to do here now. You can talk to a grown-up any time."
 INVITE_YES = "👍 Yes, let's go"

@@ -73,12 +73,18 @@ class FlowRunner:
         state = State.model_validate_json(conversation.state)
         return None if state.status in FINISHED else (conversation, state)
 
-    def begin(self, session: Session, *, person: Person, context: dict[str, Any]) -> list[Outbound]:
-        """Start afresh (an unfinished one in this flow is set aside) and return the first messages."""
+    def begin(self, session: Session, *, person: Person, context: dict[str, Any],
+              same: str = "incident_id") -> list[Outbound]:
+        """Start, and return the first messages. An unfinished one about the same thing (the same
+        `context[same]`) is resumed exactly where it was; one about something else is set aside."""
         assert person.id is not None
         found = self.unfinished(session, person=person)
         if found is not None:
             conversation, state = found
+            if state.context.get(same) == context.get(same):
+                state, messages = self.engine.resume(state)
+                self.store(session, conversation, state)
+                return messages
             state.status = "cancelled"
             self.store(session, conversation, state)
         state, messages = self.engine.start(context)

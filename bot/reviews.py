@@ -278,7 +278,8 @@ class ReviewService:
         if review.signed_at is None:
             return FlowReply(messages=[Outbound(text="That review isn't signed yet, so it can "
                                                      "still be changed: send /review.")])
-        messages = self.addenda.begin(session, person=person, context={"review_id": review_id})
+        messages = self.addenda.begin(session, person=person, context={"review_id": review_id},
+                                      same="review_id")
         return FlowReply(messages=messages)
 
     # --- internals -------------------------------------------------------------------------------

@@ -27,13 +27,14 @@ from bot.child_views import (
     ChildViewService,
 )
 from bot.flow_runner import FlowReply
+from bot.followups.telegram import register_opener
 from bot.reviews import MANAGER_REVIEW, REVIEW_ADDENDUM, ReviewService, pending_reviews
 from bot.telegram.debrief import NOT_ENROLLED
 from bot.telegram.extension import App, Context, Extension, FlowHandler, services
 from bot.telegram.transport import send_outbound, with_retry
 from dialogues.engine import Inbound, Outbound
 from storage import crud
-from storage.models import Person, Role
+from storage.models import FollowUp, Person, Role
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ class Outcome:
     replace_ids: dict[str, int] = field(default_factory=dict)
 
 
-def _work(session: Session, *, update_id: int, user_id: int, run: Run) -> Outcome:
-    if not crud.claim_update(session, update_id=update_id):
+def _work(session: Session, *, update_id: int, user_id: int, run: Run, claim: bool) -> Outcome:
+    if claim and not crud.claim_update(session, update_id=update_id):
         return Outcome(duplicate=True)
     person = crud.person_by_telegram_id(session, telegram_user_id=user_id)
     if person is None or person.id is None:
@@ -86,13 +87,14 @@ def _work(session: Session, *, update_id: int, user_id: int, run: Run) -> Outcom
     return outcome
 
 
-async def _carry(update: Update, context: Context, run: Run) -> None:
+async def _carry(update: Update, context: Context, run: Run, *, claim: bool = True) -> None:
     """Run one step in a transaction, then send the replies and any notices."""
     svc = services(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
     assert chat is not None
-    outcome = await svc.db(lambda s: _work(s, update_id=update.update_id, user_id=user.id, run=run))
+    outcome = await svc.db(lambda s: _work(s, update_id=update.update_id, user_id=user.id, run=run,
+                                           claim=claim))
     if outcome.duplicate:
         return
     sent = await send_outbound(context.bot, chat.id, outcome.messages,
@@ -207,6 +209,22 @@ def _service_handle(flow_id: str, session: Session, person: Person, inbound: Inb
     if flow_id == CHILD_VIEW:
         return CHILD_VIEWS.handle(session, person=person, inbound=inbound)
     return ASSISTED.handle(session, person=person, inbound=inbound)
+
+
+async def open_from_nudge(update: Update, context: Context, row: FollowUp) -> None:
+    """A nudge's first button ("Review now", "Record the child's view"): open that work."""
+    incident_id = row.incident_id
+
+    def run(session: Session, person: Person) -> FlowReply:
+        if row.kind.startswith("childview") or person.role != Role.manager:
+            return ASSISTED.open(session, person=person, incident_id=incident_id)
+        return REVIEWS.open(session, person=person, incident_id=incident_id)
+
+    await _carry(update, context, run)
+
+
+for _task in ("review", "childview", "safeguarding"):
+    register_opener(_task, open_from_nudge)
 
 
 def register(app: App) -> None:

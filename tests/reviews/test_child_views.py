@@ -58,7 +58,7 @@ def test_a_child_tells_their_view_with_buttons_and_a_hurt_alerts_at_once(home: H
     raised = alerts()
     assert {a.person_id for a in raised} == {home.manager.id, home.staff[0].id}  # manager, key worker
     assert all(a.urgent and a.incident_id == incident_id for a in raised)
-    assert raised[0].detail["reasons"] == ["child_said_hurt"]
+    assert raised[0].detail["reasons"] == ["something_hurt"]
     with session_scope() as s:  # typing works too, and nothing is saved until the end
         service.handle(s, person=child, inbound=Inbound.typed("my arm"))
         assert s.exec(select(ChildView)).first() is None
@@ -76,7 +76,7 @@ def test_a_child_tells_their_view_with_buttons_and_a_hurt_alerts_at_once(home: H
         assert view.recorded_by_id == child.id
         assert view.choices == {"feel_now": "sad", "before": "too_loud", "calm": "music",
                                 "hurt": "yes", "different": "gentle", "talk": "no"}
-        assert view.alerts == ["child_said_hurt"]
+        assert view.alerts == ["something_hurt"]
         assert not view.ended_early
         answers = store.child_view_answers(view)
         assert answers["hurt_where"]["value"] == "my arm"
@@ -121,7 +121,7 @@ def test_asking_to_talk_alerts_key_worker_and_manager(home: Home) -> None:
     assert "🧑‍💼 The boss of the home" in labels
     assert "🧑‍💼 The head teacher" not in labels  # a children's home, not a school
     assert {a.person_id for a in alerts()} == {home.manager.id, home.staff[0].id}
-    assert alerts()[0].detail["reasons"] == ["child_wants_to_talk"]
+    assert alerts()[0].detail["reasons"] == ["child_asked_to_talk"]
 
 
 def test_a_child_with_nothing_to_tell_gets_a_kind_word(home: Home) -> None:
@@ -166,7 +166,7 @@ def test_staff_record_a_childs_view_with_them(home: Home) -> None:
                                                                      incident_id)
         assert view.choices["gathered_how"] == ["signs", "behaviour"]
         assert view.choices["feel_now"] == "sad"
-        assert view.alerts == ["child_wants_to_talk"]
+        assert view.alerts == ["child_asked_to_talk"]
         answers = store.child_view_answers(view)
         assert answers["supporters"]["value"] == [str(staff.id), "other"]
         assert answers["supporter_other"]["value"] == "their advocate"

@@ -258,3 +258,18 @@ def test_answers_are_shown_in_words() -> None:
     assert format_answer(flow.question("learning"), "skipped", None) == "skipped"
     assert format_answer(flow.question("learning"), "answered", "x" * 300).endswith("…")
     assert json.dumps(format_answer(flow.question("legal_necessary"), "unsure", None)) == '"not sure"'
+
+
+def test_opening_the_same_incident_again_carries_on_and_loses_nothing(home: Home) -> None:
+    incident_id = two_debriefs(home)
+    service = ReviewService()
+    with session_scope() as s:
+        service.open(s, person=home.manager, incident_id=incident_id)
+    for text in ("all", "yes"):
+        with session_scope() as s:
+            service.handle(s, person=home.manager, inbound=Inbound.typed(text))
+    with session_scope() as s:  # say, from a nudge's "Review now" button
+        again = service.open(s, person=home.manager, incident_id=incident_id)
+    assert again.messages[0].text.startswith("📋 Review of")
+    assert again.messages[-2].text == "Welcome back. Here is where we were:"
+    assert again.messages[-1].question_id == "legal_necessary_why"

@@ -10,7 +10,7 @@ from sqlmodel import select
 from support.botapi_standin import BotApiStandIn, FakeUser, buttons_of
 from support.telegram_fixtures import Home, enrol, settle
 
-from bot.export import export_records
+from bot.export import export_records, to_csv
 from bot.telegram.voices import REVIEWS
 from storage import crud
 from storage.db import session_scope
@@ -160,6 +160,12 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
                                                FollowUp.incident_id == incident_id)).all()
         assert {a.person_id for a in raised} == {home.manager, home.staff[0]}
         assert all(a.urgent for a in raised)
+    for person in (pat, sam):  # delivered at once by the follow-ups' alarm clock
+        (alert,) = await standin.await_for(
+            lambda c, chat=person.id: c.method == "sendMessage" and c.params.get("chat_id") == chat
+            and "Safeguarding alert" in str(c.params.get("text")), since=0)
+        assert "Robin T" in alert.params["text"]
+        assert "the child said something hurt" in alert.params["text"]
     await say(standin, robin_user, "my arm")
     await tap(standin, robin_user, "different|v:gentle")
     await tap(standin, robin_user, "talk|v:no")
@@ -198,10 +204,13 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
         ("Add music to Robin's calming plan", "Lee Test"), ("Move call times earlier", "Pat Test")]
     assert review["addenda"][0]["text"] == "Lee's timing of 6 minutes is the right one"
     own, assisted = record["child_views"]
-    assert (own["mode"], own["ended_early"], own["alerts"]) == ("self", True, ["child_said_hurt"])
+    assert (own["mode"], own["ended_early"], own["alerts"]) == ("self", True, ["something_hurt"])
     assert own["answers"]["hurt_where"]["value"] == "my arm"
     assert (assisted["mode"], assisted["recorded_by"]) == ("assisted", "Lee Test")
     assert assisted["answers"]["gathered_how"]["value"] == ["signs", "behaviour"]
+    csv_text = to_csv(records)
+    assert f"review:{review['id']},Pat Test,legal_necessary,answered,yes" in csv_text
+    assert f"child_view:{own['id']},Robin T,hurt,answered,yes" in csv_text
     assert {r.detail["attempted"] for r in refusals} == {"open_review"}
     assert {r.actor_id for r in refusals} == {home.staff[1], child_person_id}
     assert REVIEWS is not None
