@@ -272,7 +272,7 @@ class ChildView(SQLModel, table=True):
 
     `answers` holds every answer, encrypted (the child's own words); `choices` keeps only the
     button codes (how they feel, what helped) for patterns; `alerts` names the safeguarding
-    answers given ("hurt", "talk"); `ended_early` is true when the child chose to stop.
+    answers given ("something_hurt", "child_asked_to_talk"); `ended_early`: the child chose to stop.
     """
 
     id: int | None = Field(default=None, primary_key=True)
