@@ -33,6 +33,8 @@ SUPERSEDED = "superseded"
 UNCONFIRMED = "unconfirmed"
 UNDELIVERABLE = "undeliverable"
 
+CLOSE_AFTER_SEND = "close:"  # outcome prefix: the work was done while the nudge was being sent
+
 OPEN_STATES = (PENDING, SENDING, SENT, UNCONFIRMED, UNDELIVERABLE)
 
 
@@ -103,7 +105,7 @@ def close_open(
         if detail_match and any(row.detail.get(k) != v for k, v in detail_match.items()):
             continue
         if row.state == SENDING:
-            row.detail = {**row.detail, "close_after_send": outcome}
+            row.outcome = f"{CLOSE_AFTER_SEND}{outcome}"
         else:
             row.state = CANCELLED if row.state == PENDING else DONE
             row.closed_at = now
@@ -169,22 +171,20 @@ def _claimed(
 
 def mark_sent(
     session: Session, *, followup_id: int, token: str, message_id: int | None, now: datetime
-) -> FollowUp | None:
+) -> bool:
     """Record that Telegram accepted the message (and its id), even if a new leader meanwhile
-    marked the row in doubt."""
-    row = _claimed(session, followup_id, token, (SENDING, UNCONFIRMED))
-    if row is None:
-        return None
-    row.telegram_message_id = message_id
-    row.sent_at = now
-    close_after = row.detail.get("close_after_send")
-    if close_after:
-        row.state, row.closed_at, row.outcome = DONE, now, str(close_after)
-    else:
-        row.state = SENT
-    session.add(row)
-    session.flush()
-    return row
+    marked the row in doubt. One UPDATE: this runs once per nudge sent."""
+    closing = col(FollowUp.outcome).like(f"{CLOSE_AFTER_SEND}%")
+    statement = (
+        sa.update(FollowUp)
+        .where(col(FollowUp.id) == followup_id, col(FollowUp.claim_token) == token,
+               col(FollowUp.state).in_([SENDING, UNCONFIRMED]))
+        .values(telegram_message_id=message_id, sent_at=now,
+                state=sa.case((closing, DONE), else_=SENT),
+                closed_at=sa.case((closing, now), else_=None))
+        .execution_options(synchronize_session=False)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
 
 def release(

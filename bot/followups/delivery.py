@@ -162,12 +162,12 @@ class Deliverer:
                 report: DeliveryReport) -> list[tuple[int, int]]:
         """Hold routine rows in quiet hours, close superseded and unreachable rows; the rest to send."""
         policies: dict[int | None, Policy] = {}
-        latest: dict[tuple[int | None, str, int], datetime] = {}
+        latest: dict[tuple[int | None, str, int], int] = {}
         for row, _chat in candidates:
             if row.kind in CHAIN_KINDS:
                 chain_key = (row.incident_id, row.kind + str(row.detail.get("staff_id", "")),
                              row.person_id)
-                latest[chain_key] = max(latest.get(chain_key, row.due_at), row.due_at)
+                latest[chain_key] = max(latest.get(chain_key, 0), row.id or 0)
         todo: list[tuple[int, int]] = []
         for row, chat in candidates:
             assert row.id is not None
@@ -183,7 +183,7 @@ class Deliverer:
             if row.kind in CHAIN_KINDS:
                 chain_key = (row.incident_id, row.kind + str(row.detail.get("staff_id", "")),
                              row.person_id)
-                if row.due_at < latest[chain_key]:
+                if row.id < latest[chain_key]:  # a later reminder of the chain is due too
                     store.finish(session, followup_id=row.id, token=None, state=store.SUPERSEDED,
                                  outcome="later_reminder_due", now=now)
                     report.superseded += 1
@@ -200,6 +200,7 @@ class Deliverer:
         """Send a batch, picking at each step a row whose chat may have a message now."""
         waiting = list(todo)
         progressed = False
+        cache: dict[tuple[str, int | None], Any] = {}
         while waiting:
             if not self.still_leader():
                 return progressed
@@ -217,7 +218,7 @@ class Deliverer:
             with session_scope(self.engine) as session:
                 row = store.claim(session, followup_id=followup_id, token=token,
                                   claimed_by=self.claimed_by, now=self.clock())
-                nudge = messages.render(session, row=row, token=token) if row else None
+                nudge = messages.render(session, row=row, token=token, cache=cache) if row else None
             if row is None or nudge is None:
                 continue
             progressed = True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -78,13 +79,20 @@ def _incident_phrase(session: Session, incident: Incident | None, zone: ZoneInfo
     return f"the incident with {name} on {local(incident.occurred_at, zone)}"
 
 
-def render(session: Session, *, row: FollowUp, token: str) -> Nudge:
-    """The message for a follow-up about to be sent."""
+def render(session: Session, *, row: FollowUp, token: str,
+           cache: dict[tuple[str, int | None], Any] | None = None) -> Nudge:
+    """The message for a follow-up about to be sent (`cache` keeps zones and incident phrases
+    across one delivery pass)."""
     if row.kind == Kind.digest.value:
         return Nudge(text=digest_text(session, row=row))
-    zone = _zone(session, row)
+    cache = {} if cache is None else cache
+    if ("zone", row.setting_id) not in cache:
+        cache[("zone", row.setting_id)] = _zone(session, row)
+    zone = cache[("zone", row.setting_id)]
     incident = session.get(Incident, row.incident_id) if row.incident_id else None
-    about = _incident_phrase(session, incident, zone)
+    if ("about", row.incident_id) not in cache:
+        cache[("about", row.incident_id)] = _incident_phrase(session, incident, zone)
+    about = cache[("about", row.incident_id)]
     due = local(row.deadline_at, zone)
     if row.kind not in Kind.__members__:  # planned by another feature with its own kind
         text = str(row.detail.get("text") or f"A reminder about {about}.")

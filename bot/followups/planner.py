@@ -277,8 +277,7 @@ def snooze(session: Session, *, row: FollowUp, now: datetime | None = None) -> F
         session, kind=row.kind, person_id=row.person_id, due_at=policy.hold(now + policy.snooze),
         key=f"{base_key}:snooze{count}", setting_id=row.setting_id, incident_id=row.incident_id,
         deadline_at=row.deadline_at, urgent=False,
-        detail={**{k: v for k, v in row.detail.items() if k != "close_after_send"},
-                "snoozes": count, "base_key": base_key})
+        detail={**row.detail, "snoozes": count, "base_key": base_key})
     _close(session, row, outcome="snoozed", now=now)
     if again is not None:
         session.flush()
