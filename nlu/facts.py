@@ -17,7 +17,7 @@ from nlu.lexicon import CANONICAL, load_training_data, speller
 from nlu.result import CONTROL_INTENTS, Entity, Intent, ParseResult
 
 NOT_THE_PLACE = re.compile(r"\b(?:went|go|gone|going|goes|off|ready|back|sent|put)\s+(?:to\s+)?$")
-"""Before "bed": "she went to bed after" says where the child went, not where the hold was."""
+"""Before "bed" or "her room": "she went to bed after" says where the child went afterwards."""
 LIST_FACTS = {"hold_type": "hold_types", "location": "locations", "restriction": "restrictions",
               "equipment": "equipment"}
 BOOL_FACTS = {"medication": "prn_medication", "pain": "pain_inflicted",
@@ -346,7 +346,7 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
 
 # ---------------------------------------------------------------- negation and clauses
 BOUNDARY = re.compile(
-    r"[.;!?\n]+(?=\s|$)|[;!?\n]|\s[-–]\s|\b(?:but|however|although|though|whereas|instead|then"
+    r"[.;!?\n]+(?=\s|$)|[;!?\n]|,|\s[-–]\s|\b(?:but|however|although|though|whereas|instead|then"
     r"|until|till|because|when|while|whilst|after|before|once|so|which|who|where|apart from"
     r"|except)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
 )
@@ -373,6 +373,7 @@ POST_WINDOW_END = re.compile(r"[.;!?\n,]|\bbut\b|\band\b")
 POST_POS = re.compile(r"\s*(?:(?:was|were|is|has been|had been)\s+)?(?:given|taken|administered"
                       r"|used|offered|needed|required|sustained|noted|seen)\b")
 LIST_GAP = re.compile(r"^\s*(?:or|nor|/|,\s*or|,\s*nor)\s*$")
+LIST_COMMA = re.compile(r"^\s*,\s*$")
 COMMA_GAP = re.compile(r"^\s*(?:,|and|,\s*and)?\s*$")
 
 
@@ -515,6 +516,8 @@ UNSURE_CONFIDENCE = 0.5
 """Below this, a control intent guessed for a text of several words is taken as an answer."""
 SHORT_GUESS_CONFIDENCE = 0.3
 """Below this, a control intent guessed for one or two words (a name, a number) is an answer."""
+LONG_CONTROL_CONFIDENCE = 0.9
+"""A long message is only a control request ("skip", "pause") if the classifier is this sure."""
 
 
 def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
@@ -527,6 +530,9 @@ def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
     if n_words >= CONTROL_IN_LONG_TEXT_WORDS and has_details and not (
         intent.name == "distress" and intent.confidence >= 0.8
     ):
+        return Intent("inform", round(1 - intent.confidence, 4))
+    if (n_words >= CONTROL_IN_LONG_TEXT_WORDS and intent.name != "distress"
+            and intent.confidence < LONG_CONTROL_CONFIDENCE):
         return Intent("inform", round(1 - intent.confidence, 4))
     if n_words >= 6 and intent.confidence < UNSURE_CONFIDENCE:
         return Intent("inform", round(1 - intent.confidence, 4))
@@ -571,18 +577,29 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
     low = normalise(text)[:MAX_ANALYSED_CHARS]
     synonyms = load_training_data().synonyms
     spans: list[_Span] = []
+    mentioned = False
     for entity in sorted(entities, key=lambda e: (e.start, -e.end)):
         if entity.entity not in CANONICAL or not 0 <= entity.start < entity.end <= len(low):
             continue
         value = _canonical(entity, low, synonyms)
-        if value == "bed" and NOT_THE_PLACE.search(low[max(0, entity.start - 20):entity.start]):
+        mentioned = mentioned or value is not None
+        if value in ("bed", "bedroom") and NOT_THE_PLACE.search(
+            low[max(0, entity.start - 20):entity.start]
+        ):
             continue
         if value is not None:
             spans.append(_Span(entity.entity, value, entity.start, entity.end))
     bounds = clause_bounds(low)
+    previous: _Span | None = None
     for span in spans:
         clause = _clause_of(bounds, span.start)
         span.status = _status(low, span, clause, spans)
+        if (span.status == "pos" and previous is not None and previous.status == "neg"
+                and previous.entity == span.entity
+                and LIST_COMMA.match(low[previous.end:span.start])
+                and not POST_POS.match(low[span.end:span.end + 30])):
+            span.status, span.cue = "neg", previous.cue  # "no injuries, marks or bruises"
+        previous = span
         if span.entity == "injury":
             cue = span.cue if span.status == "neg" else ""
             span.subjects = _injury_subjects(low, span, clause, cue)
@@ -610,7 +627,7 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
     counts = staff_counts(fixed, text=fixed_text)
     if counts:
         facts["staff_count"] = max(counts)
-    has_details = bool(spans or found or counts)
+    has_details = bool(mentioned or found or counts)
     out_entities = [
         Entity(s.entity, s.value, s.start, s.end, negated=s.status != "pos") for s in spans
     ]

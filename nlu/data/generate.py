@@ -81,7 +81,7 @@ LEXICON: dict[str, dict[str, list[str]]] = {
     "restriction": {
         "locked_door": ["locked door", "locked the door", "door locked", "held the door",
                         "held the door shut", "door held shut", "door held closed",
-                        "kept the door shut", "held the door closed", "locked in",
+                        "kept the door shut", "held the door closed", "locked in", "door held",
                         "locked her in", "locked him in", "locked them in", "door was locked"],
         "blocked_exit": ["blocked exit", "blocked the exit", "blocked the door",
                          "blocked the doorway", "blocking the door", "blocking the exit",
@@ -273,6 +273,8 @@ CONTROL: dict[str, list[str]] = {
         "to be continued later", "stop here for now", "save my answers", "save and come back",
         "i'm busy will come back", "pause for now", "i have to pause", "need to pause",
         "someone needs me", "kids need me", "i'm being called", "later please",
+        "i don't want to do this right now", "not right now", "not now please",
+        "can we do this another time", "another time", "i can't do this right now",
         "g2g", "gtg sorry", "got to go sorry", "gotta go now", "hold on a sec", "hang on a minute",
         "wait a sec", "i'm needed, will come back", "needed elsewhere", "i'm on shift",
     ],
