@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from bot.followups.cli import app as followups_app
 from nlu.result import Interpreter
 from storage.config import get_config
 
@@ -20,6 +21,7 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 admin_app = typer.Typer(help="Settings, children, people and invite codes.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
+app.add_typer(followups_app, name="followups")
 
 
 def _add_nlu_commands() -> None:

@@ -92,7 +92,7 @@ def parse_duration(text: str) -> timedelta:
 def format_duration(value: timedelta) -> str:
     """The shortest of '90m', '4h', '5d' that says this duration."""
     minutes = int(value.total_seconds() // 60)
-    if minutes % (24 * 60) == 0:
+    if minutes % (24 * 60) == 0 and minutes >= 72 * 60:
         return f"{minutes // (24 * 60)}d"
     if minutes % 60 == 0:
         return f"{minutes // 60}h"
