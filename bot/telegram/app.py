@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import logging
 import traceback
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -23,7 +23,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ApplicationHandlerStop, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    TypeHandler,
+)
 
 from bot.conversations import DebriefService
 from bot.telegram import debrief
@@ -40,6 +47,7 @@ log = logging.getLogger(__name__)
 GUARD_GROUP = -10
 FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
+CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
 
 
@@ -58,6 +66,36 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
             return
         await super().process_update(update)
         await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates from one chat one at a time and in order; different chats at the same time."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int | None, tuple[asyncio.Lock, int]] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Wait for this chat's earlier updates, then process this one."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        key = chat.id if chat is not None else None
+        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""
 
 
 def bot_api_urls(base: str) -> tuple[str, str]:
@@ -185,6 +223,7 @@ def build_application(
                .application_class(FlourishApplication)
                .token(config.telegram_bot_token.get_secret_value())
                .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+               .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if config.telegram_base_url:

@@ -10,6 +10,7 @@ deletes them after submission when the setting asks for that.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -237,7 +238,8 @@ async def _hand_to_flow(update: Update, context: Context, step: Step, inbound: I
 
 
 async def _run(update: Update, context: Context, action: Action,
-               inbound: Inbound | None = None, incoming: Message | None = None) -> Step:
+               inbound: Inbound | None = None, incoming: Message | None = None,
+               before_send: Callable[[Step], Awaitable[None]] | None = None) -> Step:
     svc = services(context)
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
@@ -249,6 +251,8 @@ async def _run(update: Update, context: Context, action: Action,
         await _hand_to_flow(update, context, step, inbound or Inbound.typed(
             incoming.text or "" if incoming else ""))
         return step
+    if before_send is not None:
+        await before_send(step)
     await _deliver(update, context, step)
     return step
 
@@ -382,16 +386,19 @@ async def on_button(update: Update, context: Context) -> None:
     except TelegramError as exc:
         log.info("could not answer a button press: %s", type(exc).__name__)
     payload = query.data or ""
-    step = await _run(update, context, "input", Inbound.pressed(payload))
-    if step.reply is None:
-        return
-    message = query.message
-    if step.accepted and isinstance(message, Message) and not _finished(step.reply):
+
+    async def record_the_choice(step: Step) -> None:
+        message = query.message
+        if step.reply is None or not step.accepted or not isinstance(message, Message) \
+                or _finished(step.reply):
+            return
         scope = payload.partition("|")[0]
         edits_it = any(o.replace_previous and o.question_id == scope for o in step.reply.messages)
         label = pressed_label(message, payload)
         if not edits_it and label:
             await show_choice(context.bot, message, label)
+
+    await _run(update, context, "input", Inbound.pressed(payload), before_send=record_the_choice)
 
 
 UNSUPPORTED_ATTRIBUTES = ("sticker", "photo", "voice", "video", "video_note", "audio", "animation",
