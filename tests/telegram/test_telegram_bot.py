@@ -355,3 +355,18 @@ async def test_an_unknown_command_is_not_taken_as_an_answer(
     sent = [c.params["text"] for c in await settle(standin, mark) if c.method == "sendMessage"]
     assert sent == ["I don't know the command /whatever. Send /help to see what I can do."]
     assert current_question(user)[0] == "wellbeing"
+
+
+async def test_each_chat_in_order_while_chats_run_side_by_side(
+        standin: BotApiStandIn, running_app: Any, home: Home) -> None:
+    users = [await enrol(standin, person, 5020 + n) for n, person in
+             enumerate([*home.staff, home.manager])]
+    mark = standin.mark()
+    for user in users:  # everything queued before the bot has answered anything
+        user.send("/debrief")
+        user.press("wellbeing|v:ok", {"message_id": 0, "date": 0,
+                                      "chat": {"id": user.id, "type": "private"}})
+        user.send("2")
+    await settle(standin, mark, quiet=0.5)
+    for user in users:
+        assert current_question(user)[0] == "incident_day", "each chat's updates kept their order"
