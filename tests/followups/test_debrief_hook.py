@@ -1,0 +1,70 @@
+"""The hook in `DebriefService`: a submitted debrief plans the follow-ups, and a colleague's own
+debrief cancels the reminders they were owed (through the real flow, on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from bot.conversations import DebriefService
+from bot.demo import seed_demo
+from dialogues.engine import Inbound
+from storage import crud
+from storage import followups as store
+from storage.db import session_scope
+from storage.models import FollowUp, Person, Role
+
+ANSWERS = ["2", "1", "yesterday", "7pm", "communal", "1, 2", "Jordan Demo",
+           "She'd had a phone call from home and was pacing", "4,5", "1, 2, 3", "2",
+           "We guided her to the sofa and held her arms seated", "2", "4", "2", "no", "no",
+           "She cried then asked for her blanket", "She said we were too rough", "2",
+           "Give her time after calls home", "submit"]
+
+
+def _debrief(service: DebriefService, person_id: int, answers: list[str]) -> int | None:
+    with session_scope() as session:
+        person = session.get(Person, person_id)
+        assert person is not None
+        service.start_or_resume(session, person=person)
+    reply = None
+    for text in answers:
+        with session_scope() as session:
+            person = session.get(Person, person_id)
+            assert person is not None
+            reply = service.handle(session, person=person, inbound=Inbound.typed(text))
+    assert reply is not None
+    return reply.incident_id
+
+
+def test_submitting_a_debrief_plans_follow_ups_and_a_colleagues_debrief_cancels_theirs(
+    flourish_env: dict[str, str]
+) -> None:
+    service = DebriefService()
+    with session_scope() as session:
+        setting_id = seed_demo(session)
+        alex, jordan = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))
+        morgan = crud.list_people(session, setting_id=setting_id, roles=(Role.manager,))[0]
+    assert alex.id
+    assert jordan.id
+    assert morgan.id
+    incident_id = _debrief(service, alex.id, ANSWERS)
+    assert incident_id is not None
+    with session_scope() as session:
+        rows = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id)))
+    planned = {(r.kind, r.person_id) for r in rows}
+    assert ("review_nudge", morgan.id) in planned
+    assert ("review_escalation", morgan.id) in planned  # the only manager, so it comes to them
+    assert ("debrief_reminder", jordan.id) in planned
+    assert ("childview_prompt", alex.id) in planned  # Alex is the children's key worker
+    assert ("reflection", alex.id) in planned
+    assert not any(kind == "debrief_reminder" and pid == alex.id for kind, pid in planned)
+
+    # Jordan debriefs the same incident (the flow offers it first): their reminders stop.
+    # (No child, day, time, place or colleagues to ask: the incident is known.)
+    _debrief(service, jordan.id, ANSWERS[:1] + ANSWERS[5:6] + ANSWERS[7:])
+    with session_scope() as session:
+        owed = store.open_followups(session, incident_id=incident_id,
+                                    kinds=["debrief_reminder", "debrief_overdue"])
+        again = list(session.exec(select(FollowUp).where(
+            FollowUp.incident_id == incident_id, FollowUp.kind == "review_nudge")))
+    assert owed == []
+    assert len(again) == 1  # planning is idempotent: one review nudge per incident
