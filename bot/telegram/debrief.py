@@ -30,6 +30,7 @@ from bot.telegram.transport import (
     show_choice,
     with_retry,
 )
+from bot.wellbeing import checkin_requested
 from dialogues import values
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
@@ -85,6 +86,7 @@ class Step:
     accepted: bool = False
     replace_ids: dict[str, int] = field(default_factory=dict)
     delete_after: bool = True
+    notices: list[tuple[int, Outbound]] = field(default_factory=list)  # (chat id, message)
 
 
 Action = Literal["start", "input", "pause", "cancel"]
@@ -146,6 +148,8 @@ def _step(
         if inbound.kind == "button" and state is not None:
             step.accepted = inbound.text.partition("|")[0] == current_scope(state)
         step.reply = debriefs.handle(session, person=person, inbound=inbound)
+    if step.reply is not None and step.reply.support_requested:
+        _ask_managers_to_check_in(session, person, step)
     after = crud.active_conversation(session, person_id=person.id)
     tracked = after or conversation
     if tracked is None or tracked.id is None:
@@ -165,6 +169,20 @@ def _step(
     return step
 
 
+def _ask_managers_to_check_in(session: Session, person: Person, step: Step) -> None:
+    """The person asked for support: a nudge to each enrolled manager (with nothing from the
+    debrief), and a kind word for them unless the engine has just said it (when it pauses)."""
+    assert step.reply is not None
+    supportive, notices = checkin_requested(session, person=person)
+    for notice in notices:
+        manager = session.get(Person, notice.person_id)
+        if manager is not None and manager.telegram_user_id is not None:
+            step.notices.append((manager.telegram_user_id,
+                                 Outbound(text=notice.text, buttons=notice.buttons)))
+    if step.reply.status == "active":
+        step.reply.messages = [*supportive, *step.reply.messages]
+
+
 # --- the Telegram side ----------------------------------------------------------------------------
 
 
@@ -179,6 +197,11 @@ async def _deliver(update: Update, context: Context, step: Step) -> None:
     assert chat is not None
     for note in step.notes:
         await send_text(context.bot, chat.id, note)
+    for chat_id, notice in step.notices:
+        try:
+            await send_outbound(context.bot, chat_id, [notice])
+        except TelegramError as exc:
+            log.warning("could not deliver a check-in request: %s", type(exc).__name__)
     if step.reply is None:
         return
     if _finished(step.reply):

@@ -370,3 +370,27 @@ async def test_each_chat_in_order_while_chats_run_side_by_side(
     await settle(standin, mark, quiet=0.5)
     for user in users:
         assert current_question(user)[0] == "incident_day", "each chat's updates kept their order"
+
+
+async def test_asking_for_a_check_in_nudges_the_manager_with_no_details(
+        standin: BotApiStandIn, running_app: Any, home: Home) -> None:
+    manager = await enrol(standin, home.manager, 5030)
+    user = await enrol(standin, home.staff[0], 5031)
+    mark = standin.mark()
+    user.send("/debrief")
+    await settle(standin, mark)
+    mark = standin.mark()
+    user.press("wellbeing|v:struggling")
+    await settle(standin, mark)
+    assert current_question(user)[0] == "wellbeing_checkin"
+    mark = standin.mark()
+    user.press("wellbeing_checkin|v:yes")
+    calls = await settle(standin, mark)
+    to_manager = [c.params["text"] for c in calls
+                  if c.method == "sendMessage" and c.params["chat_id"] == manager.id]
+    assert len(to_manager) == 1
+    assert to_manager[0].startswith("Sam would like you to check in")
+    to_staff = [c.params["text"] for c in calls
+                if c.method == "sendMessage" and c.params["chat_id"] == user.id]
+    assert "asked your manager to check in" in to_staff[0]
+    assert current_question(user)[0] == "child"
