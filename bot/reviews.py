@@ -36,6 +36,9 @@ TEXT_PREVIEW = 160
 # Asked of staff, but not shown side by side: private (wellbeing), or already in the header.
 NOT_SIDE_BY_SIDE = frozenset({"wellbeing", "wellbeing_checkin", "child", "incident_day",
                               "incident_time", "other_staff", "noted_confirm"})
+# The staff debrief's short titles, as a manager reads them about someone else.
+SIDE_BY_SIDE_TITLES = {"describe": "What they did", "location": "Where",
+                       "child_experience": "The child's view, as staff saw it"}
 TIME_BANDS = (  # (name, first hour, hour after the last), local time
     ("in the night", 22, 7), ("in the morning", 7, 12), ("in the afternoon", 12, 16),
     ("at teatime", 16, 19), ("in the evening", 19, 22),
@@ -149,10 +152,12 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
         given = [(names[d], rows[question.id]) for d, rows in answers.items() if question.id in rows]
         if not given:
             continue
-        lines.append(question.short)
+        lines.append(SIDE_BY_SIDE_TITLES.get(question.id, question.short))
+        said: dict[str, list[str]] = {}  # the same answer from several people goes on one line
         for who, row in given:
             value = row.text if row.text is not None else row.value
-            lines.append(f"• {who}: {format_answer(question, row.status, value)}")
+            said.setdefault(format_answer(question, row.status, value), []).append(who)
+        lines.extend(f"• {', '.join(people)}: {answer}" for answer, people in said.items())
     done = {d.person_id for d in debriefs}
     waiting = [p for p in crud.staff_of(session, incident_id=incident.id) if p not in done]
     people = [n for n in names.values()]

@@ -76,6 +76,7 @@ def test_review_opens_with_both_debriefs_side_by_side_flags_and_patterns(home: H
     assert "This is the first incident for Robin (test) in the last 28 days." in header
     assert side.startswith("Side by side")
     assert "How long\n• Alex: about 4 min\n• Jordan: about 6 min" in side
+    assert "What was used\n• Alex, Jordan: Physical hold\n" in side  # the same answer, one line
     assert "• Alex: She said we were rough\n• Jordan: She said nothing and hid" in side
     assert "Least restrictive?\n• Alex: Partly\n• Jordan: Yes" in side
     assert "How you were feeling" not in side  # the staff check-in stays private
