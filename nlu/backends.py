@@ -16,7 +16,7 @@ def get_interpreter(backend: str = "spacy", *, rasa_url: str | None = None) -> I
         interpreter: Interpreter = module.RasaInterpreter(rasa_url)
         return interpreter
     if backend in ("spacy", "embedded"):
-        from nlu.embedded import load_interpreter
+        from nlu.embedded import default_interpreter
 
-        return load_interpreter()
+        return default_interpreter()  # one per process: loading twice would only cost memory
     raise ValueError(f"unknown NLU backend {backend!r}: use 'spacy' or 'rasa'")
