@@ -207,7 +207,7 @@ BOTH_OF_US = re.compile(r"\b(?:both|the two) of us\b")
 _ROLE = (r"(?:(?:my|a|the|another|one|other|an|our)\s+)*(?:other\s+)?(?:colleague|manager|deputy"
          r"|team\s+leader|shift\s+leader|senior|key\s?worker|teacher|ta|nurse|rsw|support\s+worker"
          r"|teaching\s+assistant|night\s+staff|waking\s+night|agency\s+(?:staff|worker)"
-         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead)")
+         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead|staff)")
 _NAME = r"(?:[a-z][a-z'-]{1,20})"
 _PERSON = rf"(?:{_ROLE}|{_NAME})"
 _JOIN = r"\s*(?:,\s*)?(?:\band|&|\+|\bn)\s+|\s*,\s*"
@@ -510,6 +510,9 @@ def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -
 # ---------------------------------------------------------------- the result
 MAX_ANALYSED_CHARS = 20_000
 """Only this much of a message is read for details; a longer paste still gets a valid result."""
+YES_NO_WORDS = frozenset({"yes", "yeah", "yep", "yup", "y", "ya", "yh", "aye", "correct", "ok", "okay",
+                          "sure", "no", "nope", "nah", "n", "none", "nobody", "nothing", "not",
+                          "never", "nil", "neither", "nor", "noone", "no-one"})
 CONTROL_IN_LONG_TEXT_WORDS = 12
 """A text this long that names incident details is an answer, whatever word it contains."""
 UNSURE_CONFIDENCE = 0.5
@@ -526,6 +529,10 @@ def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
         return intent
     n_words = len(_words(low))
     if has_details and intent.name in ("skip", "unsure"):
+        return Intent("inform", round(1 - intent.confidence, 4))
+    words = _words(low)
+    if (has_details and intent.name in ("affirm", "deny") and words
+            and words[0] not in YES_NO_WORDS):  # "PI lasted approx 10 mins" answers, not "yes"
         return Intent("inform", round(1 - intent.confidence, 4))
     if n_words >= CONTROL_IN_LONG_TEXT_WORDS and has_details and not (
         intent.name == "distress" and intent.confidence >= 0.8
