@@ -158,12 +158,13 @@ def _latencies(interpreter: Interpreter, messages: list[str], *, rounds: int) ->
 
 _COLD_START = """
 import json, time, psutil
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 from nlu.embedded import load_interpreter
 it = load_interpreter(train_if_missing=False)
 it.parse("me n Dave took her to the floor approx 4 mins no injuries no prn")
-ready = time.perf_counter() - t0
-print(json.dumps({"load_s": round(ready, 3), "rss_mb": psutil.Process().memory_info().rss / 2**20}))
+ready, cpu = time.perf_counter() - t0, time.process_time() - c0
+rss = psutil.Process().memory_info().rss / 2**20
+print(json.dumps({"load_s": round(ready, 3), "load_cpu_s": round(cpu, 3), "rss_mb": rss}))
 """
 
 
