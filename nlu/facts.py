@@ -195,6 +195,8 @@ _STAFF_NOUN = (r"(?:other\s+)?(?:members?\s+of\s+staff|staff\s+members?|staff|co
                r"|carers?|workers?|people|of\s+us|team\s+members?|teachers?|tas|rsws?"
                r"|support\s+workers?|others)")
 STAFF_NUMBER = re.compile(rf"(?<![\w:.])(?P<n>{NUM})\s+{_STAFF_NOUN}\b")
+STAFF_FORM = re.compile(rf"\b(?:staff|staff\s+involved|staff\s+count|staff\s+numbers?)\s*"
+                        rf"(?:involved\s*)?[:=-]\s*(?P<n>{NUM})\b")
 TEAM_OF = re.compile(rf"\bteam\s+of\s+(?P<n>{NUM})\b")
 PERSON_HOLD = re.compile(rf"(?<![\w:.])(?P<n>{NUM})[\s-]*(?:person|man|staff|people)[\s-]+"
                          r"(?:hold|restraint|escort|intervention|team)")
@@ -322,7 +324,7 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
         elif match.group(0).endswith("others"):
             continue
         counts.append(n)
-    for rx in (TEAM_OF, PERSON_HOLD):
+    for rx in (TEAM_OF, PERSON_HOLD, STAFF_FORM):
         for match in rx.finditer(low):
             value = number(match.group("n"))
             if value is not None and value == int(value):
@@ -369,6 +371,7 @@ POST_NEG = re.compile(
     r"|involved|done|carried out|utili[sz]ed|employed|warranted|appropriate|caused|inflicted"
     r"|an option)\b|(?:none|nil|n/a|refused|declined|unnecessary|avoided)\b|(?:no|x|0)\b(?!\s*\w))"
 )
+QUESTION_NO = re.compile(r"[^.;!?\n]{0,25}\?\s*(?:no|nope|nah|none|nil|n)\b")
 POST_WINDOW_END = re.compile(r"[.;!?\n,]|\bbut\b|\band\b")
 POST_POS = re.compile(r"\s*(?:(?:was|were|is|has been|had been)\s+)?(?:given|taken|administered"
                       r"|used|offered|needed|required|sustained|noted|seen)\b")
@@ -435,6 +438,9 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
         listed = listed and (len(chain) == 1 or not POST_POS.match(low[span.end:clause[1]]))
         if listed and len(_words(low[cue_at:chain[0].start])) <= limit:
             return kind
+    if QUESTION_NO.match(low, span.end, span.end + 40):  # "was prn given? no"
+        span.cue = "post"
+        return "neg"
     after = POST_WINDOW_END.split(low[span.end:span.end + 40], maxsplit=1)[0]
     if POST_NEG.match(after):
         span.cue = "post"

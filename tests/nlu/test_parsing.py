@@ -75,6 +75,12 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
      facts(hold_types=["standing"]), []),
     ("held for 1 hr 20 mins", facts(duration_minutes=80.0), ["long_intervention"]),
     ("she went to bed after and is asleep now", facts(), []),
+    ("Restraint: prone, 2 mins, 3 staff, injuries nil, PRN yes",
+     facts(hold_types=["prone"], duration_minutes=2.0, staff_count=3, prn_medication=True,
+           injury={"child": False, "staff": False}),
+     ["prone_or_ground_hold", "many_staff", "prn_medication"]),
+    ("Was PRN given? No. Staff involved: 2. Time: 14:00-14:04",
+     facts(prn_medication=False, staff_count=2, duration_minutes=4.0), []),
     ("restrained to stop her hurting herself", facts(), []),
 ]
 
