@@ -71,14 +71,16 @@ def _reviews(session: Session, *, incident_id: int) -> list[dict[str, Any]]:
     review = reviews.signed_review(session, incident_id=incident_id)
     if review is None or review.id is None:
         return []
+    actions = reviews.actions_of(session, review_id=review.id)
+    done = reviews.actions_done(session, action_ids=[a.id for a in actions if a.id is not None])
     return [{
         "id": review.id,
         "manager": _name(session, review.manager_id),
         "signed_at": _when(review.signed_at),
         "answers": reviews.review_answers(review),
         "actions": [{"id": a.id, "description": a.description, "owner": _name(session, a.owner_id),
-                     "due_at": _when(a.due_at), "done_at": _when(a.done_at)}
-                    for a in reviews.actions_of(session, review_id=review.id)],
+                     "due_at": _when(a.due_at), "done_at": _when(done.get(a.id or 0))}
+                    for a in actions],
         "addenda": [{"id": a.id, "author": _name(session, a.author_id),
                      "created_at": _when(a.created_at), "text": a.text}
                     for a in reviews.addenda_of(session, review_id=review.id)],

@@ -18,6 +18,7 @@ from storage.models import (
     Conversation,
     Debrief,
     DebriefStatus,
+    FollowUp,
     Incident,
     IncidentStaff,
     Review,
@@ -25,6 +26,10 @@ from storage.models import (
     ReviewAddendum,
 )
 from storage.types import utcnow
+
+# A review action's reminder is a follow-up (bot/followups); these outcomes mean "done".
+ACTION_REMINDER = "action_reminder"
+ACTION_DONE_OUTCOMES = ("done_by_button", "action_done")
 
 
 class ReadOnlyError(ValueError):
@@ -90,11 +95,31 @@ def actions_of(session: Session, *, review_id: int) -> list[ReviewAction]:
     return list(session.exec(statement.order_by(col(ReviewAction.id))))
 
 
+def actions_done(session: Session, *, action_ids: list[int]) -> dict[int, datetime]:
+    """When each of these actions was marked done (on its reminder's "Done" button, or in code)."""
+    done: dict[int, datetime] = {}
+    if not action_ids:
+        return done
+    for action in session.exec(select(ReviewAction).where(col(ReviewAction.id).in_(action_ids))):
+        if action.id is not None and action.done_at is not None:
+            done[action.id] = action.done_at
+    closed = select(FollowUp).where(FollowUp.kind == ACTION_REMINDER,
+                                    col(FollowUp.outcome).in_(ACTION_DONE_OUTCOMES))
+    wanted = {str(i) for i in action_ids}
+    for row in session.exec(closed):
+        action_id = str(row.detail.get("action_id", ""))
+        if action_id in wanted and row.closed_at is not None:
+            done.setdefault(int(action_id), row.closed_at)
+    return done
+
+
 def open_actions_of(session: Session, *, person_id: int) -> list[ReviewAction]:
     """Review actions this person owns that are not done yet, soonest first."""
     statement = select(ReviewAction).where(ReviewAction.owner_id == person_id,
                                            col(ReviewAction.done_at).is_(None))
-    return list(session.exec(statement.order_by(col(ReviewAction.due_at))))
+    actions = list(session.exec(statement.order_by(col(ReviewAction.due_at))))
+    done = actions_done(session, action_ids=[a.id for a in actions if a.id is not None])
+    return [a for a in actions if a.id not in done]
 
 
 def add_addendum(session: Session, *, review: Review, author_id: int, text: str) -> ReviewAddendum:

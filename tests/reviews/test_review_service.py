@@ -274,3 +274,30 @@ def test_opening_the_same_incident_again_carries_on_and_loses_nothing(home: Home
     assert again.messages[0].text.startswith("📋 Review of")
     assert again.messages[-2].text == "Welcome back. Here is where we were:"
     assert again.messages[-1].question_id == "legal_necessary_why"
+
+
+def test_an_action_marked_done_on_its_reminder_leaves_pending_and_is_dated_in_the_export(
+        home: Home) -> None:
+    from bot.export import export_records
+    from bot.followups import planner
+    from bot.reviews import pending_reviews
+
+    incident_id = two_debriefs(home)
+    service = ReviewService()
+    run_review(service, home, REVIEW_ANSWERS)
+    with session_scope() as s:
+        service.handle(s, person=home.manager, inbound=Inbound.pressed("summary|submit"))
+    jordan = home.staff[1]
+    with session_scope() as s:
+        (line,) = pending_reviews(s, jordan)
+        assert line.startswith("• Action: Add music to Robin's calming plan (by ")
+        reminder = s.exec(select(FollowUp).where(FollowUp.kind == "action_reminder",
+                                                 FollowUp.person_id == jordan.id)).one()
+        planner.mark_done(s, row=reminder)
+    with session_scope() as s:
+        assert pending_reviews(s, jordan) == []
+        (record,) = export_records(s, setting_id=home.setting_id)
+    assert record["id"] == incident_id
+    done = {a["owner"]: a["done_at"] for a in record["reviews"][0]["actions"]}
+    assert done["Jordan Test"] is not None
+    assert done["Morgan Test"] is None
