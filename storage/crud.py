@@ -333,3 +333,15 @@ def forget_messages(session: Session, *, conversation_id: int) -> None:
     """Drop a conversation's tracked message ids (after the messages are deleted or kept)."""
     session.exec(delete(ChatMessage).where(
         col(ChatMessage.conversation_id) == conversation_id))
+
+
+def finished_conversations_with_messages(session: Session) -> list[int]:
+    """Conversations already submitted or cancelled whose chat messages are still tracked
+    (a crash came between the submit and the clean-up)."""
+    statement = (
+        select(ChatMessage.conversation_id)
+        .join(Conversation, col(Conversation.id) == col(ChatMessage.conversation_id))
+        .where(col(Conversation.active).is_(False))
+        .distinct()
+    )
+    return list(session.exec(statement))

@@ -189,6 +189,12 @@ async def post_init(app: App) -> None:
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
+    try:
+        cleaned = await debrief.finish_interrupted_cleanups(svc, app.bot)
+        if cleaned:
+            log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
+    except TelegramError as exc:
+        log.warning("could not finish interrupted clean-ups: %s", type(exc).__name__)
     for extension in svc.extensions:
         if extension.post_init is not None:
             await extension.post_init(app)

@@ -16,7 +16,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
-from telegram import BotCommand, BotCommandScopeChat, Message, Update
+from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
@@ -35,7 +35,7 @@ from dialogues import values
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
-from storage.models import Child, Person, Setting
+from storage.models import Child, Conversation, Person, Setting
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +242,32 @@ async def _finish(context: Context, chat_id: int, step: Step) -> None:
     await send_outbound(context.bot, chat_id, [Outbound(text="\n\n".join(lines), kind="done")])
     log.info("conversation %s finished (%s), %d messages removed", conversation_id,
              "submitted" if step.reply.submitted_debrief_id else "cancelled", removed)
+
+
+async def finish_interrupted_cleanups(svc: Services, bot: Bot) -> int:
+    """Delete the tracked Q&A of debriefs that were finished just before a crash; return how many
+    conversations were cleaned up. Run at start, so a restart completes what a kill cut short."""
+
+    def pending(session: Session) -> list[tuple[int, int, list[int], bool]]:
+        found = []
+        for conversation_id in crud.finished_conversations_with_messages(session):
+            rows = crud.conversation_messages(session, conversation_id=conversation_id)
+            conversation = session.get(Conversation, conversation_id)
+            person = session.get(Person, conversation.person_id) if conversation else None
+            setting = session.get(Setting, person.setting_id) if person else None
+            delete = setting.delete_chat_after_submit if setting is not None else True
+            found.append((conversation_id, rows[0].chat_id, [r.message_id for r in rows], delete))
+        return found
+
+    def forget(conversation_id: int) -> Callable[[Session], None]:
+        return lambda session: crud.forget_messages(session, conversation_id=conversation_id)
+
+    work = await svc.db(pending)
+    for conversation_id, chat_id, message_ids, delete in work:
+        if delete:
+            await delete_messages(bot, chat_id, message_ids)
+        await svc.db(forget(conversation_id))
+    return len(work)
 
 
 async def _hand_to_flow(update: Update, context: Context, step: Step, inbound: Inbound) -> None:
@@ -478,11 +504,8 @@ def help_text(svc: Services, role: str) -> str:
     return intro + "\n\n" + "\n".join(lines)
 
 
-async def set_commands_for(svc: Services, bot: object, *, chat_id: int, role: str) -> None:
+async def set_commands_for(svc: Services, bot: Bot, *, chat_id: int, role: str) -> None:
     """Show a role's commands in one private chat's menu (setMyCommands, chat scope)."""
-    from telegram import Bot
-
-    assert isinstance(bot, Bot)
     commands = [BotCommand(c, d) for c, d in commands_for(svc, role)]
     try:
         await with_retry(lambda: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id)),

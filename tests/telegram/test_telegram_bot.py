@@ -18,6 +18,7 @@ from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
 from dialogues.flow import QuestionType, load_flow
 from nlu.backends import get_interpreter
 from nlu.result import Interpreter
+from storage import crud
 from storage.config import Config
 from storage.db import session_scope
 from storage.models import Answer, ChatMessage, Conversation, Debrief, Person
@@ -394,3 +395,25 @@ async def test_asking_for_a_check_in_nudges_the_manager_with_no_details(
                 if c.method == "sendMessage" and c.params["chat_id"] == user.id]
     assert "asked your manager to check in" in to_staff[0]
     assert current_question(user)[0] == "child"
+
+
+async def test_a_restart_finishes_a_clean_up_cut_short_by_a_crash(
+        standin: BotApiStandIn, telegram_config: Config, home: Home) -> None:
+    user = standin.user(5040, "Sam")
+    left_behind = [user.send(text)["message"]["message_id"] for text in ("/debrief", "14:30")]
+    with session_scope() as session:  # submitted, but killed before the chat was cleaned up
+        conversation = Conversation(person_id=home.staff[0], flow_id="staff_debrief", state="{}",
+                                    active=False)
+        session.add(conversation)
+        session.flush()
+        assert conversation.id is not None
+        for message_id in left_behind:
+            crud.track_message(session, conversation_id=conversation.id, chat_id=user.id,
+                               message_id=message_id, from_bot=False)
+    standin.updates.clear()
+    app = build_application(config=telegram_config, interpreter=None)
+    async with run_application(app):
+        await standin.await_for(lambda c: c.method == "deleteMessage", count=2)
+    assert user.visible() == []
+    with session_scope() as session:
+        assert session.exec(select(ChatMessage)).all() == []
