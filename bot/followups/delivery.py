@@ -21,7 +21,7 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -97,6 +97,16 @@ class RateLimiter:
             self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """A nudge Telegram accepted, not yet recorded."""
+
+    followup_id: int
+    token: str
+    message_id: int | None
+    kind: str
+
+
 @dataclass
 class DeliveryReport:
     """What one pass of the deliverer did."""
@@ -131,7 +141,6 @@ class Deliverer:
         self.claimed_by = claimed_by or process_identity()
         self.still_leader = still_leader
         self.batch = batch
-        self.on_sent: Callable[[FollowUp, Any], Awaitable[None]] | None = None
 
     def reconcile(self) -> list[FollowUp]:
         """Settle rows another (dead) sender left claimed; see `store.reconcile_claimed`."""
@@ -197,37 +206,76 @@ class Deliverer:
         return todo
 
     async def _send_all(self, todo: list[tuple[int, int]], report: DeliveryReport) -> bool:
-        """Send a batch, picking at each step a row whose chat may have a message now."""
+        """Send a batch, picking at each step a row whose chat may have a message now.
+
+        Strictly one at a time, so after a crash at most one row is in doubt. The record of a
+        sent nudge shares its transaction with the claim of the next one when no wait comes in
+        between (one commit per nudge instead of two)."""
         waiting = list(todo)
         progressed = False
         cache: dict[tuple[str, int | None], Any] = {}
-        while waiting:
-            if not self.still_leader():
-                return progressed
-            index = next((i for i, (_, chat) in enumerate(waiting)
-                          if self.limiter.chat_ready_in(chat) == 0.0), None)
-            if index is None:
-                await asyncio.sleep(min(self.limiter.chat_ready_in(chat) for _, chat in waiting))
-                continue
-            followup_id, chat = waiting.pop(index)
-            delay = self.limiter.reserve(chat)
-            while delay > 0:
-                await asyncio.sleep(delay)
+        unrecorded: _Sent | None = None
+        try:
+            while waiting:
+                if not self.still_leader():
+                    break
+                index = next((i for i, (_, chat) in enumerate(waiting)
+                              if self.limiter.chat_ready_in(chat) == 0.0), None)
+                if index is None:
+                    self._record(unrecorded, report)
+                    unrecorded = None
+                    await asyncio.sleep(min(self.limiter.chat_ready_in(c) for _, c in waiting))
+                    continue
+                followup_id, chat = waiting.pop(index)
                 delay = self.limiter.reserve(chat)
-            token = secrets.token_hex(4)
-            with session_scope(self.engine) as session:
-                row = store.claim(session, followup_id=followup_id, token=token,
-                                  claimed_by=self.claimed_by, now=self.clock())
-                nudge = messages.render(session, row=row, token=token, cache=cache) if row else None
-            if row is None or nudge is None:
-                continue
-            progressed = True
-            self.limiter.started(chat)
-            await self._send_one(row, chat, token, nudge, report)
+                if delay > 0:
+                    self._record(unrecorded, report)  # never hold a record over a wait
+                    unrecorded = None
+                while delay > 0:
+                    await asyncio.sleep(delay)
+                    delay = self.limiter.reserve(chat)
+                token = secrets.token_hex(4)
+                with session_scope(self.engine) as session:
+                    if unrecorded is not None:
+                        self._mark(session, unrecorded)
+                    row = store.claim(session, followup_id=followup_id, token=token,
+                                      claimed_by=self.claimed_by, now=self.clock())
+                    nudge = messages.render(session, row=row, token=token, cache=cache) \
+                        if row else None
+                if unrecorded is not None:
+                    self._count(unrecorded, report)
+                    unrecorded = None
+                if row is None or nudge is None:
+                    continue
+                progressed = True
+                self.limiter.started(chat)
+                unrecorded = await self._send_one(row, chat, token, nudge, report)
+        finally:
+            self._record(unrecorded, report)
         return progressed
 
+    def _record(self, sent: _Sent | None, report: DeliveryReport) -> None:
+        """Record a sent nudge in its own transaction."""
+        if sent is None:
+            return
+        with session_scope(self.engine) as session:
+            self._mark(session, sent)
+        self._count(sent, report)
+
+    def _mark(self, session: Any, sent: _Sent) -> None:
+        store.mark_sent(session, followup_id=sent.followup_id, token=sent.token,
+                        message_id=sent.message_id, now=self.clock())
+        if sent.kind == Kind.digest.value:
+            planner.ensure_digests(session, now=self.clock())
+
+    @staticmethod
+    def _count(sent: _Sent, report: DeliveryReport) -> None:
+        report.sent += 1
+        report.sent_ids.append(sent.followup_id)
+
     async def _send_one(self, row: FollowUp, chat: int, token: str, nudge: messages.Nudge,
-                        report: DeliveryReport) -> None:
+                        report: DeliveryReport) -> _Sent | None:
+        """Call sendMessage; on success return what to record, else settle the row here."""
         assert row.id is not None
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
                                         for label, data in line] for line in nudge.buttons]) \
@@ -239,14 +287,14 @@ class Deliverer:
             wait = _seconds(exc.retry_after)
             self.limiter.pause(wait)
             self._settle(row.id, token, "release", report, due_in=wait, outcome="retry_after")
-            return
+            return None
         except Forbidden:
             self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="blocked")
-            return
+            return None
         except BadRequest as exc:
             log.warning("follow-up %s not accepted by Telegram: %s", row.id, exc.__class__.__name__)
             self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="bad_request")
-            return
+            return None
         except NetworkError as exc:
             if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
                 backoff = min(600.0, 5.0 * 2 ** min(row.attempts, 7))
@@ -255,16 +303,8 @@ class Deliverer:
                 self._settle(row.id, token, "release", report, due_in=5, outcome="in_doubt")
             else:  # in doubt: a routine nudge is not repeated
                 self._settle(row.id, token, store.UNCONFIRMED, report, outcome="in_doubt")
-            return
-        with session_scope(self.engine) as session:
-            store.mark_sent(session, followup_id=row.id, token=token,
-                            message_id=getattr(message, "message_id", None), now=self.clock())
-            if row.kind == Kind.digest.value:
-                planner.ensure_digests(session, now=self.clock())
-        report.sent += 1
-        report.sent_ids.append(row.id)
-        if self.on_sent is not None:
-            await self.on_sent(row, message)
+            return None
+        return _Sent(row.id, token, getattr(message, "message_id", None), row.kind)
 
     def _settle(self, followup_id: int, token: str, state: str, report: DeliveryReport, *,
                 outcome: str, due_in: float = 0.0) -> None:
