@@ -54,7 +54,7 @@ def cache_dir() -> Path:
 
 
 def rasa_subprocess_env() -> dict[str, str]:
-    """The environment for Rasa commands: no telemetry, no proxy for loopback, quiet TensorFlow."""
+    """The environment for Rasa commands: no telemetry, no proxy for loopback, quiet logs."""
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}}
     env.update(
         RASA_TELEMETRY_ENABLED="false",
@@ -64,6 +64,8 @@ def rasa_subprocess_env() -> dict[str, str]:
         TF_CPP_MIN_LOG_LEVEL="2",
         PYTHONWARNINGS="ignore",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        LOG_LEVEL="INFO",  # Rasa logs each message's text at DEBUG: never in our logs
+        LOG_LEVEL_LIBRARIES="ERROR",
     )
     return env
 
