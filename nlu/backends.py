@@ -1,10 +1,37 @@
-"""Pick an NLU backend by name, so the bot and the CLI never import a backend directly."""
+"""Pick an NLU backend by name, so the bot and the CLI never import a backend directly.
+
+The Rasa backend is a separate server that can be down; a debrief must never stop because of it,
+so `get_interpreter("rasa", ...)` falls back to the embedded parser for any message Rasa can't read.
+"""
 
 from __future__ import annotations
 
-import importlib
+import logging
 
-from nlu.result import Interpreter
+from nlu.result import Interpreter, NluUnavailable, ParseResult
+
+log = logging.getLogger(__name__)
+
+
+class FallbackInterpreter:
+    """Reads with `primary`; when it is unavailable, with the embedded parser (loaded on first need)."""
+
+    def __init__(self, primary: Interpreter) -> None:
+        self.primary = primary
+        self.fallback_used = 0
+
+    def parse(self, text: str) -> ParseResult:
+        """Read one message, through the primary backend if it answers."""
+        try:
+            return self.primary.parse(text)
+        except NluUnavailable as err:
+            self.fallback_used += 1
+            if self.fallback_used == 1 or self.fallback_used % 100 == 0:
+                log.warning("NLU backend unavailable (%s); using the embedded parser (%d times)",
+                            err.__class__.__name__, self.fallback_used)
+            from nlu.embedded import default_interpreter
+
+            return default_interpreter().parse(text)
 
 
 def get_interpreter(backend: str = "spacy", *, rasa_url: str | None = None) -> Interpreter:
@@ -12,9 +39,9 @@ def get_interpreter(backend: str = "spacy", *, rasa_url: str | None = None) -> I
     if backend == "rasa":
         if not rasa_url:
             raise ValueError("the rasa backend needs a server URL (set RASA_URL)")
-        module = importlib.import_module("nlu.rasa_backend")
-        interpreter: Interpreter = module.RasaInterpreter(rasa_url)
-        return interpreter
+        from nlu.rasa_backend import RasaInterpreter
+
+        return FallbackInterpreter(RasaInterpreter(rasa_url))
     if backend in ("spacy", "embedded"):
         from nlu.embedded import default_interpreter
 

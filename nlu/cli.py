@@ -36,20 +36,25 @@ class Backend(StrEnum):
 
 @contextlib.contextmanager
 def _interpreter(backend: str, rasa_url: str | None) -> Iterator[Interpreter]:
-    """The chosen backend; for Rasa without a URL, a real server started for this command."""
+    """The chosen backend; for Rasa without a URL, a real server started for this command.
+
+    Rasa is used strictly here (no fallback to the embedded parser), so figures are Rasa's own.
+    """
     from nlu.backends import get_interpreter
 
     if backend != "rasa":
         yield get_interpreter(backend)
         return
+    from nlu.rasa_backend import RasaInterpreter
+
     url = rasa_url or os.environ.get("RASA_URL")
     if url:
-        yield get_interpreter("rasa", rasa_url=url)
+        yield RasaInterpreter(url)
         return
     from nlu.rasa_server import running_rasa_server
 
     with running_rasa_server() as started:
-        yield get_interpreter("rasa", rasa_url=started)
+        yield RasaInterpreter(started)
 
 
 @app.command()

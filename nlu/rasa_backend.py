@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from nlu.facts import build_result
-from nlu.result import Entity, Intent, ParseResult
+from nlu.result import Entity, Intent, NluUnavailable, ParseResult
 
 KNOWN_INTENTS = frozenset(
     {"affirm", "deny", "skip", "go_back", "pause", "help", "unsure", "distress", "inform"}
@@ -30,10 +30,6 @@ MAX_READ_CHARS = 4096
 _BREAK = re.compile(r"\s+")
 _NOT_A_WORD = re.compile(r"\S{64,}")
 """A "word" this long is a link or keyboard mashing; Rasa's featurizers crawl on it (seconds)."""
-
-
-class NluUnavailable(RuntimeError):
-    """The NLU server could not be reached or gave no usable answer; the message says which."""
 
 
 def split_for_rasa(text: str, *, chunk_chars: int = CHUNK_CHARS) -> list[tuple[int, str]]:

@@ -42,6 +42,10 @@ class ParseResult:
         return asdict(self)
 
 
+class NluUnavailable(RuntimeError):
+    """An NLU backend could not be reached or gave no usable answer; the message says which."""
+
+
 class Interpreter(Protocol):
     """Anything that reads one message of free text."""
 
