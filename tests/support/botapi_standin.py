@@ -81,6 +81,9 @@ class BotApiStandIn:
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.faults: list[Fault] = []
+        self.injected: list[tuple[int, int]] = []  # (position in the call log, update_id)
+        self.processed: set[int] = set()  # update ids an in-process bot reported finished
+        self.watching_processing = False
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._cond = threading.Condition()
@@ -138,6 +141,7 @@ class BotApiStandIn:
             if "update_id" not in update:
                 update = {"update_id": next(self._update_ids), **update}
             self.updates.append(update)
+            self.injected.append((len(self.calls), update["update_id"]))
             self._cond.notify_all()
         return update
 
@@ -224,6 +228,17 @@ class BotApiStandIn:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError("the bot never went quiet")
+
+    def note_processed(self, update_id: int) -> None:
+        """Called by `run_application(app, api)` when the bot has finished an update."""
+        with self._cond:
+            self.processed.add(update_id)
+            self._cond.notify_all()
+
+    def injected_since(self, mark: int) -> list[int]:
+        """The update ids offered to the bot since a position in the call log."""
+        with self._cond:
+            return [update_id for position, update_id in self.injected if position >= mark]
 
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates not yet confirmed by a later getUpdates offset."""

@@ -15,6 +15,8 @@ Use them from any test directory's conftest.py:
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -91,8 +93,24 @@ def invite(person_id: int, *, ttl: timedelta = timedelta(hours=72)) -> str:
 
 
 @asynccontextmanager
-async def run_application(app: Any) -> AsyncIterator[Any]:
-    """Run a built Application (post_init included) polling its Bot API until the block ends."""
+async def run_application(app: Any, api: BotApiStandIn | None = None) -> AsyncIterator[Any]:
+    """Run a built Application (post_init included) polling its Bot API until the block ends.
+
+    With `api`, the stand-in is told when each update has been fully handled, so `settle` waits
+    for exactly that instead of for a quiet spell.
+    """
+    if api is not None:
+        original = app.process_update
+
+        async def process_update(update: object) -> None:
+            try:
+                await original(update)
+            finally:
+                if isinstance(update, Update):
+                    api.note_processed(update.update_id)
+
+        app.process_update = process_update
+        api.watching_processing = True
     async with app:
         if app.post_init is not None:
             await app.post_init(app)
@@ -109,12 +127,13 @@ async def run_application(app: Any) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-async def running_app(telegram_config: Config, home: Home) -> AsyncIterator[Any]:
+async def running_app(telegram_config: Config, home: Home,
+                      standin: BotApiStandIn) -> AsyncIterator[Any]:
     """The real bot application, without NLU, polling the stand-in."""
     from bot.telegram import build_application
 
     app = build_application(config=telegram_config, interpreter=None, engine=get_engine())
-    async with run_application(app) as running:
+    async with run_application(app, standin) as running:
         yield running
 
 
@@ -123,11 +142,41 @@ def _is_reply(call: Call) -> bool:
                                "getWebhookInfo")
 
 
-async def settle(api: BotApiStandIn, mark: int, *, quiet: float = 0.25) -> list[Call]:
-    """Wait for the bot to answer what happened after `mark`, then for it to go quiet."""
-    await api.await_for(_is_reply, since=mark)
-    await api.await_idle(quiet=quiet)
+async def settle(api: BotApiStandIn, mark: int, *, quiet: float = 0.1,
+                 within: float = 60.0) -> list[Call]:
+    """Wait until the bot has finished every update offered since `mark`, then for `quiet`
+    seconds of silence; return the calls it made since `mark`.
+
+    An in-process bot started by `run_application(app, api)` reports each finished update. For a
+    bot in another process, the update's processed record in the database and a longer quiet
+    spell stand in for that; without injected updates, it waits for an answer and quiet.
+    """
+    ids = api.injected_since(mark)
+    deadline = time.monotonic() + within
+    if ids and api.watching_processing:
+        while not set(ids) <= api.processed:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"updates {ids} were not processed; calls: "
+                                     f"{[c.method for c in api.since(mark)]}")
+            await asyncio.sleep(0.01)
+    elif ids:
+        while not await asyncio.to_thread(_all_processed, ids):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"updates {ids} were not processed; calls: "
+                                     f"{[c.method for c in api.since(mark)]}")
+            await asyncio.sleep(0.02)
+        await api.await_for(_is_reply, since=mark, within=within)
+        quiet = max(quiet, 0.4)
+    else:
+        await api.await_for(_is_reply, since=mark, within=within)
+        quiet = max(quiet, 0.4)
+    await api.await_idle(quiet=quiet, within=within)
     return [c for c in api.since(mark) if _is_reply(c)]
+
+
+def _all_processed(update_ids: list[int]) -> bool:
+    with session_scope() as session:
+        return all(crud.update_seen(session, update_id=u) for u in update_ids)
 
 
 async def enrol(api: BotApiStandIn, person_id: int, user_id: int, name: str = "Test") -> FakeUser:

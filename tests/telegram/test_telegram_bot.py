@@ -326,7 +326,7 @@ def spacy_interpreter() -> Interpreter:
 async def test_free_text_is_read_by_the_nlu_and_confirmed_with_buttons(
         standin: BotApiStandIn, telegram_config: Config, home: Home) -> None:
     app = build_application(config=telegram_config, interpreter=spacy_interpreter())
-    async with run_application(app):
+    async with run_application(app, standin):
         user = await enrol(standin, home.staff[1], 5010)
         asked = await debrief_to_summary(standin, user)
         mark = standin.mark()
@@ -412,7 +412,7 @@ async def test_a_restart_finishes_a_clean_up_cut_short_by_a_crash(
                                message_id=message_id, from_bot=False)
     standin.updates.clear()
     app = build_application(config=telegram_config, interpreter=None)
-    async with run_application(app):
+    async with run_application(app, standin):
         await standin.await_for(lambda c: c.method == "deleteMessage", count=2)
     assert user.visible() == []
     with session_scope() as session:
