@@ -129,7 +129,7 @@ class Engine:
         if state.status in ("submitted", "cancelled"):
             return state, [Outbound(text=self.flow.message("finished"))]
         if state.status in ("paused", "confirm_cancel", "distress"):
-            state.status = "active"
+            state.status = "active" if state.current is not None else "summary"
         welcome = Outbound(text=self.flow.message("welcome_back"))
         return state, [welcome, *self._current_prompt(state)]
 
@@ -193,8 +193,11 @@ class Engine:
             if action == "yes":
                 state.status = "cancelled"
                 return state, [Outbound(text=self.flow.message("cancelled"))]
+            carry_on = Outbound(text="OK, carrying on.")
+            if state.current is None:
+                return self._to_summary(state, [carry_on])
             state.status = "active"
-            return state, [Outbound(text="OK, carrying on."), *self._current_prompt(state)]
+            return state, [carry_on, *self._current_prompt(state)]
         if state.status == "distress":
             state.status = "paused"
             if action == "tell":
@@ -243,6 +246,8 @@ class Engine:
             return self._on_status_action(state, "submit")
         if state.status == "summary" and word in ("edit", "change"):
             return self._on_status_action(state, "edit")
+        if state.status in ("summary", "choose_edit") and values.control_word(text) == "cancel":
+            return self._confirm_cancel(state)
         if state.status == "choose_edit":
             options = self._edit_options(state)
             chosen = values.match_option(text, options)
@@ -253,6 +258,12 @@ class Engine:
         if state.status == "distress" and answer is not None:
             return self._on_status_action(state, "tell" if answer else "no")
         return state, self._current_prompt(state)
+
+    def _confirm_cancel(self, state: State) -> Result:
+        state.status = "confirm_cancel"
+        buttons = [[Button(label="Yes, cancel it", payload="confirm_cancel|yes"),
+                    Button(label="No, carry on", payload="confirm_cancel|no")]]
+        return state, [Outbound(text=self.flow.message("cancel_confirm"), buttons=buttons)]
 
     def _distress(self, state: State) -> Result:
         state.status = "distress"
@@ -285,11 +296,7 @@ class Engine:
             state.ended_early = True
             return state, [Outbound(kind="done", text=self.flow.message("stopped"))]
         if action == "cancel":
-            state.status = "confirm_cancel"
-            scope = self._scope(state)
-            buttons = [[Button(label="Yes, cancel it", payload=f"{scope}|yes"),
-                        Button(label="No, carry on", payload=f"{scope}|no")]]
-            return state, [Outbound(text=self.flow.message("cancel_confirm"), buttons=buttons)]
+            return self._confirm_cancel(state)
         if action == "back":
             if state.editing:
                 state.editing = False
@@ -449,7 +456,7 @@ class Engine:
         if state.status in ("summary", "choose_edit"):
             return self._to_summary(state, [])[1]
         if state.status == "confirm_cancel":
-            return self._control(state, self.flow.question(state.current or ""), "cancel")[1]
+            return self._confirm_cancel(state)[1]
         if state.status == "distress":
             return self._distress(state)[1]
         if state.current is None:

@@ -135,10 +135,6 @@ def _step(
         return step
     elif action == "pause":
         step.reply = debriefs.handle(session, person=person, inbound=Inbound.typed("pause"))
-    elif action == "cancel" and state is not None and state.status in ("summary", "choose_edit"):
-        step.notes.append("This debrief is finished and waiting at its summary: press Submit, or "
-                          "Change an answer. Nothing is submitted until you press Submit.")
-        return step
     elif action == "cancel":
         if state is not None and state.status == "paused":
             debriefs.start_or_resume(session, person=person)

@@ -329,3 +329,16 @@ def test_cancel_asks_first(engine: Engine) -> None:
     state, messages = say(engine, state, "yes")
     assert state.status == "cancelled"
     assert "Nothing from it has been submitted" in messages[0].text
+
+
+def test_cancel_from_the_summary_asks_first_and_can_go_back(engine: Engine) -> None:
+    state = _complete(engine)
+    state, messages = say(engine, state, "cancel")
+    assert state.status == "confirm_cancel"
+    assert [b.payload for b in messages[0].buttons[0]] == ["confirm_cancel|yes", "confirm_cancel|no"]
+    state, messages = engine.handle(state, Inbound.pressed("confirm_cancel|no"))
+    assert state.status == "summary"
+    assert messages[-1].kind == "summary"
+    state, _ = say(engine, state, "cancel")
+    state, messages = engine.handle(state, Inbound.pressed("confirm_cancel|yes"))
+    assert state.status == "cancelled"
