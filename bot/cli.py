@@ -25,10 +25,7 @@ app.add_typer(followups_app, name="followups")
 
 
 def _add_nlu_commands() -> None:
-    try:  # TEMP until nlu/cli.py lands
-        from nlu.cli import app as nlu_app
-    except ModuleNotFoundError:
-        return
+    from nlu.cli import app as nlu_app
 
     app.add_typer(nlu_app, name="nlu")
 
