@@ -20,6 +20,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot import access
 from bot.conversations import STAFF_DEBRIEF, Reply
 from bot.telegram.extension import App, Context, Extension, Services, services
 from bot.telegram.transport import (
@@ -35,11 +36,12 @@ from dialogues import values
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
-from storage.models import Child, Conversation, Person, Setting
+from storage.models import Child, Conversation, Person, Role, Setting
 
 log = logging.getLogger(__name__)
 
 DEBRIEF_ROLES = ("staff", "manager", "admin")
+CHILD_DEBRIEF_REFUSAL = "Send /tell to tell us how it was for you. 💛"
 CORE_COMMANDS: dict[str, list[tuple[str, str]]] = {
     role: [("debrief", "Start a debrief, or carry on with yours"),
            ("pending", "What is waiting for me"),
@@ -121,7 +123,10 @@ def _step(
         return step
     crud.claim_update(session, update_id=update_id)
     if str(person.role) not in DEBRIEF_ROLES:
-        step.notes.append("That isn't something I can do here. Send /help to see what I can do.")
+        message = CHILD_DEBRIEF_REFUSAL if person.role == Role.child else None
+        refused = access.refuse(session, person=person, action=f"debrief_{action}",
+                                object_type="debrief", object_id=None, message=message)
+        step.notes.append(refused.message)
         return step
     state = State.model_validate_json(conversation.state) if conversation is not None else None
     debriefs = svc.debriefs

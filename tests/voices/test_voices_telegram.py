@@ -175,6 +175,8 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
     calls = await say(standin, robin_user, "/review")
     assert texts(calls, robin_user.id) == ["Sorry, I can't open that. 💛 You can tell me how it "
                                            "was for you."]
+    calls = await say(standin, robin_user, "/debrief")
+    assert texts(calls, robin_user.id) == ["Send /tell to tell us how it was for you. 💛"]
 
     # A view recorded with the child by a member of staff.
     calls = await say(standin, lee, "/childview")
@@ -211,7 +213,7 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
     csv_text = to_csv(records)
     assert f"review:{review['id']},Pat Test,legal_necessary,answered,yes" in csv_text
     assert f"child_view:{own['id']},Robin T,hurt,answered,yes" in csv_text
-    assert {r.detail["attempted"] for r in refusals} == {"open_review"}
+    assert {r.detail["attempted"] for r in refusals} == {"open_review", "debrief_start"}
     assert {r.actor_id for r in refusals} == {home.staff[1], child_person_id}
     assert REVIEWS is not None
 
