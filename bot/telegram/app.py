@@ -9,7 +9,6 @@ handler that logs no content. `run_bot` runs it by long polling, or behind a web
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import logging
@@ -35,7 +34,7 @@ from telegram.ext import (
 from bot.conversations import DebriefService
 from bot.telegram import debrief
 from bot.telegram.extension import SERVICES_KEY, App, Context, Extension, Services, services
-from bot.telegram.transport import send_text, with_retry
+from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
 from storage.config import Config
@@ -145,8 +144,7 @@ async def enrolled_only(update: Update, context: Context) -> None:
     if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
         return
     if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await with_retry(update.callback_query.answer, idempotent=True)
+        await acknowledge(update.callback_query)
     if update.effective_message is not None or update.callback_query is not None:
         await send_text(context.bot, chat.id, debrief.NOT_ENROLLED)
     raise ApplicationHandlerStop

@@ -24,6 +24,7 @@ from bot import access
 from bot.conversations import STAFF_DEBRIEF, Reply
 from bot.telegram.extension import App, Context, Extension, Services, services
 from bot.telegram.transport import (
+    acknowledge,
     delete_messages,
     pressed_label,
     send_outbound,
@@ -431,10 +432,7 @@ async def on_button(update: Update, context: Context) -> None:
     """A pressed inline button: step the conversation and edit the pressed message to show it."""
     query = update.callback_query
     assert query is not None
-    try:
-        await with_retry(query.answer, idempotent=True)
-    except TelegramError as exc:
-        log.info("could not answer a button press: %s", type(exc).__name__)
+    await acknowledge(query)
     payload = query.data or ""
 
     async def record_the_choice(step: Step) -> None:

@@ -18,9 +18,9 @@ from datetime import timedelta
 from typing import TypeVar
 
 import httpx
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from dialogues.engine import Button, Outbound
 
@@ -182,3 +182,11 @@ async def delete_messages(bot: Bot, chat_id: int, message_ids: Sequence[int]) ->
         except BadRequest as exc:
             log.info("could not delete a message: %s", type(exc).__name__)
     return deleted
+
+
+async def acknowledge(query: CallbackQuery) -> None:
+    """Answer a button press so its spinner stops; a failure here never stops the step itself."""
+    try:
+        await with_retry(query.answer, idempotent=True)
+    except TelegramError as exc:
+        log.info("could not answer a button press: %s", type(exc).__name__)

@@ -31,7 +31,7 @@ from bot.followups.telegram import register_opener
 from bot.reviews import MANAGER_REVIEW, REVIEW_ADDENDUM, ReviewService, pending_reviews
 from bot.telegram.debrief import NOT_ENROLLED
 from bot.telegram.extension import App, Context, Extension, FlowHandler, services
-from bot.telegram.transport import send_outbound, with_retry
+from bot.telegram.transport import acknowledge, send_outbound
 from dialogues.engine import Inbound, Outbound
 from storage import crud
 from storage.models import FollowUp, Person, Role
@@ -155,10 +155,7 @@ async def on_voice_button(update: Update, context: Context) -> None:
     """`rv:add:<review>`, `cv:start|later:<incident>`, `cva:start:<incident>`."""
     query = update.callback_query
     assert query is not None
-    try:
-        await with_retry(query.answer, idempotent=True)
-    except TelegramError as exc:
-        log.info("could not answer a button press: %s", type(exc).__name__)
+    await acknowledge(query)
     prefix, action, number = (query.data or "").split(":", 2)
     target = int(number) if number.isdigit() else 0
 
