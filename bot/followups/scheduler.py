@@ -199,6 +199,7 @@ class FollowUpScheduler:
             while True:
                 self._again = False
                 if not self.leadership.try_acquire():
+                    self._reconciled = False  # settle again whenever leadership comes back
                     return report
                 if not self._reconciled:
                     self.deliverer.reconcile()
