@@ -232,7 +232,14 @@ class Review(SQLModel, table=True):
 
     `answers` holds every answer, encrypted (the reasons are narrative); `outcome` keeps only the
     choice codes (legal and necessary, notifiable, plans to review...) so they can be counted.
+    The database itself allows one signed review per incident, even if two managers sign at once.
     """
+
+    __table_args__ = (
+        sa.Index("uq_review_signed_incident", "incident_id", unique=True,
+                 sqlite_where=sa.text("signed_at IS NOT NULL"),
+                 postgresql_where=sa.text("signed_at IS NOT NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)

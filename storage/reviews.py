@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.crud import record_audit
@@ -72,8 +73,13 @@ def save_review(
     now = now or utcnow()
     review = Review(incident_id=incident_id, manager_id=manager_id, outcome=outcome,
                     answers=json.dumps(answers, ensure_ascii=False), signed_at=now)
-    session.add(review)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(review)
+            session.flush()
+    except IntegrityError as exc:  # another manager signed it a moment ago
+        raise ReadOnlyError("This incident's review was just signed by someone else. "
+                            "Add an addendum instead.") from exc
     assert review.id is not None
     for item in actions:
         session.add(ReviewAction(review_id=review.id, incident_id=incident_id,

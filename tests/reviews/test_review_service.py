@@ -301,3 +301,22 @@ def test_an_action_marked_done_on_its_reminder_leaves_pending_and_is_dated_in_th
     done = {a["owner"]: a["done_at"] for a in record["reviews"][0]["actions"]}
     assert done["Jordan Test"] is not None
     assert done["Morgan Test"] is None
+
+
+def test_the_database_allows_one_signed_review_per_incident(home: Home) -> None:
+    """Two managers signing at the same moment both pass the read-only check; the index stops one."""
+    incident_id = two_debriefs(home)
+    with session_scope() as s:
+        store.save_review(s, incident_id=incident_id, manager_id=home.manager.id or 0,
+                          answers={"legal_necessary": "yes"}, outcome={}, actions=[])
+    with session_scope() as s:
+        s.add(Review(incident_id=incident_id, manager_id=home.manager.id or 0, signed_at=utcnow()))
+        with pytest.raises(sa.exc.IntegrityError):
+            s.flush()
+        s.rollback()
+    with session_scope() as s:
+        signed = s.exec(select(Review).where(Review.incident_id == incident_id)).all()
+        unsigned = Review(incident_id=incident_id, manager_id=home.manager.id or 0)
+        s.add(unsigned)
+    assert len(signed) == 1
+    assert unsigned.id is not None, "an unsigned draft is not limited by the signed-review index"
