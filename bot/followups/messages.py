@@ -30,6 +30,7 @@ _REASONS = {
     "child_asked_to_talk": "the child asked to talk to someone",
     "something_hurt": "the child said something hurt",
 }
+_UNLAWFUL_FORCE = frozenset({"pain_inflicted", "used_as_punishment"})
 _TASK_NAMES = {
     "debrief": "your debrief",
     "review": "the manager's review",
@@ -138,11 +139,14 @@ def render(session: Session, *, row: FollowUp, token: str,
         title = row.detail.get("title") or "an action from a review"
         text = f"Due today: {title} (from the review of {about})."
         return Nudge(text, [[done], [later], [other]])
-    reasons = ", ".join(_REASONS.get(r, r.replace("_", " ")) for r in row.detail.get("reasons", []))
+    codes = list(row.detail.get("reasons", []))
+    reasons = ", ".join(_REASONS.get(r, r.replace("_", " ")) for r in codes)
     again = " (sent again after a restart: you may have had this already)" \
         if row.detail.get("resent_after_restart") else ""
+    unlawful = ("Force that hurts or punishes is never lawful. "
+                if set(codes) & _UNLAWFUL_FORCE else "")
     text = (f"Safeguarding alert{again}: a record of {about} mentions {reasons}. "
-            "Force that hurts or punishes is never lawful. Please look at this now.")
+            f"{unlawful}Please look at this now.")
     return Nudge(text, [[go("Review now")], [other]])
 
 

@@ -23,6 +23,7 @@ from bot.followups.messages import DONE, ELSE, GO, SNOOZE, local
 from bot.followups.schedule import Kind
 from bot.followups.scheduler import FollowUpScheduler
 from bot.telegram.extension import App, Context, Extension, services
+from bot.telegram.transport import acknowledge
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp
@@ -90,8 +91,7 @@ async def on_button(update: Update, context: Context) -> None:
         return "That button isn't one I know.", None
 
     note, to_open = await svc.db(act)
-    with contextlib.suppress(TelegramError):
-        await query.answer()
+    await acknowledge(query)
     chat_id = update.effective_chat.id if update.effective_chat else user.id
     if to_open is not None:
         kind = kind_of(to_open)

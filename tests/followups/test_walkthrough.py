@@ -175,6 +175,7 @@ async def test_safeguarding_alert_goes_at_once_at_night_and_routine_nudges_wait(
                               (utc(2026, 7, 14, 22, 0), MANAGER_2)]
     alert_text = [c for c in sends(standin) if "Safeguarding alert" in c.params["text"]]
     assert "force that caused pain" in alert_text[0].params["text"]
+    assert "Force that hurts or punishes is never lawful." in alert_text[0].params["text"]
     # The review nudge waits for the end of quiet hours: 07:00 BST = 06:00 UTC.
     assert [(at, chat) for at, chat, kind in seen if kind == "review_nudge"] == [
         (utc(2026, 7, 15, 6, 0), MANAGER_1)]

@@ -166,6 +166,7 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
             and "Safeguarding alert" in str(c.params.get("text")), since=0)
         assert "Robin T" in alert.params["text"]
         assert "the child said something hurt" in alert.params["text"]
+        assert "never lawful" not in alert.params["text"], "a child's words are not an accusation"
     await say(standin, robin_user, "my arm")
     await tap(standin, robin_user, "different|v:gentle")
     await tap(standin, robin_user, "talk|v:no")
