@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,33 +19,13 @@ from pathlib import Path
 import pytest
 from followup_helpers import KillingStandIn, followup_id_of, sends
 from sqlmodel import select
+from support.bot_process import BotProcess
 
 from storage import crud
 from storage import followups as store
 from storage.db import session_scope
 from storage.models import FollowUp, PersonCreate, Role, SettingCreate, SettingKind
 from storage.types import utcnow
-
-FLOURISH = Path(sys.executable).parent / "flourish"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class Bot:
-    """`flourish run` in a subprocess, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen([str(FLOURISH), "run"], cwd=ROOT, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @pytest.fixture
@@ -57,8 +35,8 @@ def bot_env(telegram_env: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture
-def bots() -> Iterator[list[Bot]]:
-    started: list[Bot] = []
+def bots() -> Iterator[list[BotProcess]]:
+    started: list[BotProcess] = []
     yield started
     for bot in started:
         bot.kill()
@@ -97,7 +75,7 @@ def delivered(api: KillingStandIn) -> Counter[int]:
     return Counter(i for i in (followup_id_of(c) for c in sends(api)) if i is not None)
 
 
-async def wait_for(predicate: object, *, within: float, what: str, bots: list[Bot]) -> None:
+async def wait_for(predicate: object, *, within: float, what: str, bots: list[BotProcess]) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if predicate():  # type: ignore[operator]
@@ -113,10 +91,10 @@ def rows_by_id() -> dict[int, FollowUp]:
 
 
 async def test_sigkill_while_sending_then_restart_delivers_every_nudge_exactly_once(
-    standin: KillingStandIn, bot_env: dict[str, str], tmp_path: Path, bots: list[Bot]
+    standin: KillingStandIn, bot_env: dict[str, str], tmp_path: Path, bots: list[BotProcess]
 ) -> None:
     ids = seed_due(chats=30, per_chat=3)
-    bots.append(Bot(bot_env, tmp_path / "first.log"))
+    bots.append(BotProcess(bot_env, tmp_path / "first.log"))
     standin.victim, standin.kill_at = bots[0].proc, 25
     bots[0].proc.wait(timeout=90)
     assert bots[0].proc.returncode == -signal.SIGKILL, bots[0].output()
@@ -127,7 +105,7 @@ async def test_sigkill_while_sending_then_restart_delivers_every_nudge_exactly_o
     in_doubt = followup_id_of(sends(standin)[-1])
     assert rows_by_id()[in_doubt].state == store.SENDING  # accepted, but the id never recorded
 
-    bots.append(Bot(bot_env, tmp_path / "second.log"))
+    bots.append(BotProcess(bot_env, tmp_path / "second.log"))
     await wait_for(lambda: len(delivered(standin)) == len(ids), within=90,
                    what="every nudge after the restart", bots=bots)
     await asyncio.sleep(2.5)  # two more sweeps: nothing else may arrive
@@ -142,11 +120,11 @@ async def test_sigkill_while_sending_then_restart_delivers_every_nudge_exactly_o
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_two_bots_on_postgres_one_leader_the_other_takes_over_without_duplicates(
-    standin: KillingStandIn, bot_env: dict[str, str], tmp_path: Path, bots: list[Bot]
+    standin: KillingStandIn, bot_env: dict[str, str], tmp_path: Path, bots: list[BotProcess]
 ) -> None:
     ids = seed_due(chats=20, per_chat=15)  # about 15 s of sending at one a second per chat
-    bots.append(Bot(bot_env, tmp_path / "one.log"))
-    bots.append(Bot(bot_env, tmp_path / "two.log"))
+    bots.append(BotProcess(bot_env, tmp_path / "one.log"))
+    bots.append(BotProcess(bot_env, tmp_path / "two.log"))
     # Both are up when both have set their command menus (just before their schedulers start).
     await wait_for(lambda: len(standin.calls_of("setMyCommands")) >= 2 * 21, within=90,
                    what="both bots started", bots=bots)

@@ -7,10 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,32 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from sqlmodel import select
+from support.bot_process import FLOURISH, ROOT, BotProcess
 from support.botapi_standin import BotApiStandIn, buttons_of
 from support.telegram_fixtures import Home, invite, settle
 
 from storage.db import session_scope
 from storage.models import Conversation
-
-FLOURISH = Path(sys.executable).parent / "flourish"
-ROOT = Path(__file__).resolve().parents[2]
-
-
-class BotProcess:
-    """`flourish run ...` in a subprocess, its output in a log file."""
-
-    def __init__(self, env: dict[str, str], log: Path, *args: str) -> None:
-        self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen([str(FLOURISH), "run", *args], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
 
 
 @pytest.fixture
