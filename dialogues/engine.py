@@ -6,6 +6,7 @@ and in tests; whoever calls it stores the state it returns and sends the message
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -13,7 +14,9 @@ from pydantic import BaseModel, Field
 from dialogues import values
 from dialogues.flow import Flow, Option, Question, QuestionType
 from nlu.flags import flags_from_facts
-from nlu.result import Interpreter
+from nlu.result import Interpreter, NluUnavailable, ParseResult
+
+log = logging.getLogger(__name__)
 
 Status = Literal[
     "active", "paused", "summary", "choose_edit", "confirm_cancel", "distress", "submitted",
@@ -226,9 +229,8 @@ class Engine:
         action = self.flow.control_words.get(values.normalise(text)) or values.control_word(text)
         if action is not None:
             return self._control(state, question, action)
-        parse = None
-        if self.interpreter is not None and len(text.split()) <= NLU_CONTROL_MAX_WORDS:
-            parse = self.interpreter.parse(text)
+        parse = self._read(text) if len(text.split()) <= NLU_CONTROL_MAX_WORDS else None
+        if parse is not None:
             intent = parse.intent
             wants_control = intent.confidence >= NLU_CONTROL_CONFIDENCE
             if wants_control and intent.name == "distress":
@@ -332,21 +334,20 @@ class Engine:
             return [o.value for o in found], None
         if kind in (QuestionType.yes_no, QuestionType.confirm_noted):
             answer = values.yes_no(text)
-            if answer is None and self.interpreter is not None:
-                intent = self.interpreter.parse(text).intent
-                answer = {"affirm": True, "deny": False}.get(intent.name)
+            if answer is None and (parse := self._read(text)) is not None:
+                answer = {"affirm": True, "deny": False}.get(parse.intent.name)
             if answer is None:
                 return None, self.flow.message("yes_no")
             return answer, None
         if kind is QuestionType.number:
             number = values.parse_number(text)
-            if number is None and self.interpreter is not None and question.fact == "staff_count":
-                number = self.interpreter.parse(text).facts.get("staff_count")
+            if number is None and question.fact == "staff_count" and (parse := self._read(text)):
+                number = parse.facts.get("staff_count")
             return self._in_range(question, number, "a number, like 2")
         if kind is QuestionType.duration:
             minutes = values.parse_duration_minutes(text)
-            if minutes is None and self.interpreter is not None:
-                minutes = self.interpreter.parse(text).facts.get("duration_minutes")
+            if minutes is None and (parse := self._read(text)) is not None:
+                minutes = parse.facts.get("duration_minutes")
             return self._in_range(question, minutes, "a length of time, like 5 mins")
         if kind is QuestionType.time:
             clock = values.parse_time_of_day(text)
@@ -380,7 +381,7 @@ class Engine:
         state.selection = []
         if record.status == "answered":
             replies.extend(self._option_replies(state, question, record.value))
-            if question.nlu_prefill and self.interpreter is not None and isinstance(record.value, str):
+            if question.nlu_prefill and isinstance(record.value, str):
                 self._prefill(state, record.value)
         if question.type is QuestionType.confirm_noted and record.value is False:
             del state.answers[question.id]
@@ -400,9 +401,21 @@ class Engine:
         return [Outbound(text=o.reply) for o in self._options(state, question)
                 if o.reply and o.value in chosen]
 
+    def _read(self, text: str) -> ParseResult | None:
+        """The NLU's reading of a message, or None without one (a debrief never stops for the NLU)."""
+        if self.interpreter is None:
+            return None
+        try:
+            return self.interpreter.parse(text)
+        except NluUnavailable:
+            log.warning("NLU unavailable; carrying on with plain words")
+            return None
+
     def _prefill(self, state: State, text: str) -> None:
-        assert self.interpreter is not None
-        facts = self.interpreter.parse(text).facts
+        parse = self._read(text)
+        if parse is None:
+            return
+        facts = parse.facts
         state.text_facts = facts
         for question in self.flow.questions:
             if not question.fact or question.id in state.answers:

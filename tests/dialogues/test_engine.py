@@ -342,3 +342,28 @@ def test_cancel_from_the_summary_asks_first_and_can_go_back(engine: Engine) -> N
     state, _ = say(engine, state, "cancel")
     state, messages = engine.handle(state, Inbound.pressed("confirm_cancel|yes"))
     assert state.status == "cancelled"
+
+
+def test_a_debrief_never_stops_because_the_nlu_is_unreachable() -> None:
+    """A Rasa server that is not there (a real closed port): the flow carries on in plain words."""
+    import socket
+
+    from nlu.rasa_backend import RasaInterpreter
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    engine = Engine(load_flow("staff_debrief"), RasaInterpreter(f"http://127.0.0.1:{port}"))
+    state = walk(engine, started(engine), ["1", "1", "today", "14:00", "3"])
+    state, _ = press(engine, state, "t:physical_hold")
+    state, _ = press(engine, state, "done")
+    state = walk(engine, state, ["1", "upset", "1", "1", "1",
+                                 "two of us held her on the floor for about five minutes"])
+    assert state.current == "hold_types", "nothing was pre-filled, so the hold is asked"
+    state, messages = say(engine, state, "not really sure what to put")
+    assert state.current == "hold_types"
+    assert messages[0].kind == "error"
+    state = walk(engine, state, ["5", "five minutes"])
+    assert state.value("hold_types") == ["ground"]
+    assert state.value("duration") == 5, "plain forms are read without the NLU"
+    assert state.current == "staff_count"
