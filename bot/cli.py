@@ -92,11 +92,11 @@ def chat(
     raise typer.Exit(run_chat(person=person, service=DebriefService(interpreter=interpreter)))
 
 
-def _interpreter() -> Interpreter:
+def _interpreter(*, background: bool = False) -> Interpreter:
     from nlu.backends import get_interpreter
 
     config = get_config()
-    return get_interpreter(config.nlu_backend, rasa_url=config.rasa_url)
+    return get_interpreter(config.nlu_backend, rasa_url=config.rasa_url, background=background)
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -123,8 +123,10 @@ def run(
     _prepare_database()
     from bot.telegram import run_bot
 
-    run_bot(config=config, interpreter=_interpreter(), webhook_url=webhook_url, listen=listen,
-            port=port, secret_token=secret_token)
+    # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
+    # buttons and commands are answered at once, and the first free-text answer waits for it.
+    run_bot(config=config, interpreter=_interpreter(background=True), webhook_url=webhook_url,
+            listen=listen, port=port, secret_token=secret_token)
 
 
 # --- export -------------------------------------------------------------------------------------

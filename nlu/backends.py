@@ -7,6 +7,8 @@ so `get_interpreter("rasa", ...)` falls back to the embedded parser for any mess
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
 
 from nlu.result import Interpreter, NluUnavailable, ParseResult
 
@@ -34,8 +36,49 @@ class FallbackInterpreter:
             return default_interpreter().parse(text)
 
 
-def get_interpreter(backend: str = "spacy", *, rasa_url: str | None = None) -> Interpreter:
-    """An interpreter for `backend` ("spacy", the default, or "rasa" with `rasa_url`)."""
+class BackgroundInterpreter:
+    """Loads an interpreter in a thread, so a process can start work before spaCy is imported.
+
+    The first `parse` waits for the load; if loading failed, every `parse` raises NluUnavailable
+    (the dialogue engine then carries on with plain words).
+    """
+
+    def __init__(self, load: Callable[[], Interpreter]) -> None:
+        self._loaded = threading.Event()
+        self._interpreter: Interpreter | None = None
+        threading.Thread(target=self._load, args=(load,), name="nlu-load", daemon=True).start()
+
+    def _load(self, load: Callable[[], Interpreter]) -> None:
+        try:
+            self._interpreter = load()
+        except Exception:
+            log.exception("the NLU could not be loaded; free text is read as plain words")
+        finally:
+            self._loaded.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the load to finish; True if it has."""
+        return self._loaded.wait(timeout)
+
+    def parse(self, text: str) -> ParseResult:
+        """Read one message, once the interpreter has loaded."""
+        self._loaded.wait()
+        if self._interpreter is None:
+            raise NluUnavailable("the NLU could not be loaded")
+        return self._interpreter.parse(text)
+
+
+def get_interpreter(
+    backend: str = "spacy", *, rasa_url: str | None = None, background: bool = False
+) -> Interpreter:
+    """An interpreter for `backend` ("spacy", the default, or "rasa" with `rasa_url`).
+
+    With `background=True` it loads in a thread and the first message waits for it.
+    """
+    if background:
+        if backend not in ("spacy", "embedded", "rasa"):
+            raise ValueError(f"unknown NLU backend {backend!r}: use 'spacy' or 'rasa'")
+        return BackgroundInterpreter(lambda: get_interpreter(backend, rasa_url=rasa_url))
     if backend == "rasa":
         if not rasa_url:
             raise ValueError("the rasa backend needs a server URL (set RASA_URL)")

@@ -32,3 +32,23 @@ def test_unknown_backend_is_a_clear_error() -> None:
         get_interpreter("bert")
     with pytest.raises(ValueError, match="needs a server URL"):
         get_interpreter("rasa", rasa_url=None)
+
+
+def test_background_loading_answers_the_same_once_loaded() -> None:
+    from nlu.backends import BackgroundInterpreter
+
+    interpreter = get_interpreter("spacy", background=True)
+    assert isinstance(interpreter, BackgroundInterpreter)
+    text = "we did not use a prone hold, she was held seated for 2 mins"
+    assert interpreter.parse(text) == default_interpreter().parse(text)
+    assert interpreter.wait(timeout=0)
+
+
+def test_a_failed_background_load_is_nlu_unavailable_not_a_crash() -> None:
+    from nlu.backends import BackgroundInterpreter
+    from nlu.result import NluUnavailable
+
+    interpreter = get_interpreter("rasa", rasa_url=None, background=True)
+    assert isinstance(interpreter, BackgroundInterpreter)
+    with pytest.raises(NluUnavailable, match="could not be loaded"):
+        interpreter.parse("hello")
