@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.conversations import DebriefService
+from bot.conversations import DebriefService, Reply
 from bot.demo import seed_demo
 from dialogues.engine import Inbound
 from storage import crud
@@ -41,6 +41,16 @@ SECOND_HALF_TYPED = [
 def _demo(session: Session) -> Person:
     setting_id = seed_demo(session)
     return crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))[0]
+
+
+def _submit_debrief(service: DebriefService, person: Person) -> Reply:
+    """Start a debrief for `person` and answer every question by typing, then submit."""
+    with session_scope() as session:
+        service.start_or_resume(session, person=person)
+    for text in [*FIRST_HALF, *SECOND_HALF_TYPED, "submit"]:
+        with session_scope() as session:
+            reply = service.handle(session, person=person, inbound=Inbound.typed(text))
+    return reply
 
 
 def test_full_debrief_is_stored_exactly_after_resume_in_a_new_process(
@@ -117,10 +127,7 @@ def test_free_text_is_encrypted_at_rest(flourish_env: dict[str, str], db_engine:
     service = DebriefService()
     with session_scope() as session:
         person = _demo(session)
-        service.start_or_resume(session, person=person)
-    for text in [*FIRST_HALF, *SECOND_HALF_TYPED, "submit"]:
-        with session_scope() as session:
-            service.handle(session, person=person, inbound=Inbound.typed(text))
+    _submit_debrief(service, person)
     with db_engine.connect() as conn:
         raw_answers = [r[0] for r in conn.execute(sa.text("SELECT text FROM answer")) if r[0]]
         raw_names = [r[0] for r in conn.execute(sa.text("SELECT display_name FROM child"))]
@@ -141,10 +148,7 @@ def test_second_staff_member_debriefs_the_same_incident(
     with session_scope() as session:
         alex = _demo(session)
         jordan = crud.list_people(session, setting_id=alex.setting_id, roles=(Role.staff,))[1]
-        service.start_or_resume(session, person=alex)
-    for text in [*FIRST_HALF, *SECOND_HALF_TYPED, "submit"]:
-        with session_scope() as session:
-            reply = service.handle(session, person=alex, inbound=Inbound.typed(text))
+    reply = _submit_debrief(service, alex)
     assert reply.submitted_debrief_id is not None
     with session_scope() as session:
         assert [i.id for i in crud.pending_debrief_incidents(session, person_id=jordan.id or 0)] == [
@@ -163,10 +167,7 @@ def test_export_json_holds_the_debrief(flourish_env: dict[str, str]) -> None:
     service = DebriefService()
     with session_scope() as session:
         person = _demo(session)
-        service.start_or_resume(session, person=person)
-    for text in [*FIRST_HALF, *SECOND_HALF_TYPED, "submit"]:
-        with session_scope() as session:
-            service.handle(session, person=person, inbound=Inbound.typed(text))
+    _submit_debrief(service, person)
     done = subprocess.run([sys.executable, "-m", "bot.cli", "export", "--format", "json"],
                           capture_output=True, text=True, env=flourish_env, timeout=60, check=True)
     records = json.loads(done.stdout)
