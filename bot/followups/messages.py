@@ -206,6 +206,14 @@ def pending_items(session: Session, *, person: Person) -> list[PendingItem]:
     return sorted(items.values(), key=lambda item: (item.since, item.label))
 
 
+def deadline_phrase(deadline_at: datetime | None, *, zone: ZoneInfo, now: datetime) -> str:
+    """ "due by …" or "overdue since …" in the setting's time, or "" without a deadline."""
+    if deadline_at is None:
+        return ""
+    state = "overdue since" if deadline_at < now else "due by"
+    return f"{state} {local(deadline_at, zone)}"
+
+
 def pending_text(session: Session, *, person: Person, now: datetime) -> str:
     """Every open follow-up item as one message (for the console and tests)."""
     items = pending_items(session, person=person)
@@ -214,13 +222,8 @@ def pending_text(session: Session, *, person: Person, now: datetime) -> str:
     zone = zone_of_person(session, person)
     lines = ["Waiting for you, oldest first:"]
     for number, item in enumerate(items, start=1):
-        if item.deadline_at is None:
-            when = ""
-        elif item.deadline_at < now:
-            when = f" — overdue since {local(item.deadline_at, zone)}"
-        else:
-            when = f" — due by {local(item.deadline_at, zone)}"
-        lines.append(f"{number}. {item.label}{when}")
+        when = deadline_phrase(item.deadline_at, zone=zone, now=now)
+        lines.append(f"{number}. {item.label}{f' — {when}' if when else ''}")
     return "\n".join(lines)
 
 

@@ -128,13 +128,8 @@ def pending_lines(session: Session, person: object) -> list[str]:
     zone = messages.zone_of_person(session, person)
     lines = []
     for item in items:
-        if item.deadline_at is None:
-            when = ""
-        elif item.deadline_at < now:
-            when = f", overdue since {local(item.deadline_at, zone)}"
-        else:
-            when = f", due by {local(item.deadline_at, zone)}"
-        lines.append(f"• {item.label}{when}")
+        when = messages.deadline_phrase(item.deadline_at, zone=zone, now=now)
+        lines.append(f"• {item.label}{f', {when}' if when else ''}")
     return lines
 
 
