@@ -164,7 +164,7 @@ class Engine:
         if kind == "c":
             return self._control(state, question, value)
         if kind == "v":
-            return self._accept_typed_value(state, question, value)
+            return self._accept_pressed_value(state, question, value)
         if kind == "t" and question.type is QuestionType.multi_choice:
             if value in state.selection:
                 state.selection.remove(value)
@@ -313,6 +313,18 @@ class Engine:
         return state, [self._ask(state, question)]
 
     # --- answers ------------------------------------------------------------------------------
+
+    def _accept_pressed_value(self, state: State, question: Question, value: str) -> Result:
+        """A pressed button names its option by value, exactly; never by position in the list."""
+        if question.type is QuestionType.choice:
+            chosen = next((o for o in self._options(state, question) if o.value == value), None)
+            if chosen is None:
+                stale = Outbound(text=self.flow.message("stale"))
+                return state, [stale, *self._current_prompt(state)]
+            return self._record(state, question, AnswerRecord(value=chosen.value))
+        if question.type in (QuestionType.yes_no, QuestionType.confirm_noted) and value in ("yes", "no"):
+            return self._record(state, question, AnswerRecord(value=value == "yes"))
+        return state, self._current_prompt(state)
 
     def _accept_typed_value(self, state: State, question: Question, text: str) -> Result:
         value, problem = self._read_value(state, question, text)

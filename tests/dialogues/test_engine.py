@@ -367,3 +367,33 @@ def test_a_debrief_never_stops_because_the_nlu_is_unreachable() -> None:
     assert state.value("hold_types") == ["ground"]
     assert state.value("duration") == 5, "plain forms are read without the NLU"
     assert state.current == "staff_count"
+
+
+def test_a_pressed_button_is_its_value_never_a_position_in_the_list(engine: Engine) -> None:
+    """Children are options whose values are database ids: pressing "Jay" (id 4) stores child 4."""
+    children = [{"value": "9", "label": "Ada O'Neill (demo)"}, {"value": "4", "label": "Jay (demo)"},
+                {"value": "7", "label": "Sam (demo)"}, {"value": "2", "label": "Noor (demo)"}]
+    context = {**CONTEXT, "options": {**CONTEXT["options"], "children": children}}
+    for child in children:
+        state = started(engine, context)
+        state, _ = press(engine, state, "v:ok")
+        state, _ = press(engine, state, f"v:{child['value']}")
+        assert state.value("child") == child["value"], child
+    only = {**CONTEXT, "options": {**CONTEXT["options"], "children": [children[1]]}}
+    state = started(engine, only)
+    state, _ = press(engine, state, "v:ok")
+    state, _ = press(engine, state, "v:4")
+    assert state.value("child") == "4"
+    state = started(engine, context)
+    state, _ = press(engine, state, "v:ok")
+    state, _ = say(engine, state, "2")
+    assert state.value("child") == "4", "a typed number is a position in the list"
+
+
+def test_a_pressed_value_that_is_not_offered_is_stale_not_a_guess(engine: Engine) -> None:
+    state = started(engine)
+    state, _ = press(engine, state, "v:ok")
+    state, messages = press(engine, state, "v:5")
+    assert state.current == "child"
+    assert "child" not in state.answers
+    assert messages[0].text == engine.flow.message("stale")
