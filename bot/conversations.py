@@ -7,13 +7,14 @@ everywhere and any process can pick up any conversation where the last one left 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.followups import planner as followups
+from dialogues import when
 from dialogues.engine import Engine, Inbound, Outbound, State
 from dialogues.flow import QuestionType, load_flow
 from nlu.result import Interpreter
@@ -22,7 +23,6 @@ from storage.models import Child, Conversation, Incident, Person, Role, Setting
 from storage.types import utcnow
 
 STAFF_DEBRIEF = "staff_debrief"
-DAY_OFFSETS = {"today": 0, "yesterday": 1, "two_days_ago": 2, "three_plus_days_ago": 3}
 
 
 @dataclass
@@ -82,6 +82,7 @@ class DebriefService:
             return Reply(messages=[Outbound(
                 text="You have no debrief open just now. Send /debrief to start one.")])
         state = State.model_validate_json(conversation.state)
+        state.context["now"] = utcnow().isoformat()
         new_state, messages = self.engine.handle(state, inbound)
         reply = Reply(messages=messages, status=new_state.status)
         reply.support_requested = (new_state.support_requested and not state.support_requested) or (
@@ -113,7 +114,8 @@ class DebriefService:
                                                 roles=(Role.staff, Role.manager))
                       if p.id != person.id]
         colleagues.append({"value": "none", "label": "Just me"})
-        return {"setting_kind": setting.kind, "new_incident": True,
+        return {"setting_kind": setting.kind, "new_incident": True, "timezone": setting.timezone,
+                "now": utcnow().isoformat(),
                 "options": {"children": children, "staff": colleagues}}
 
     def _incident_line(self, session: Session, incident: Incident, setting: Setting) -> str:
@@ -156,14 +158,21 @@ class DebriefService:
             else:
                 row["value"] = record.value
             rows.append(row)
+            if record.note:
+                rows.append(_note_row(question.id, record.note))
+        rows.extend(_note_row(question_id, "\n".join(notes))
+                    for question_id, notes in state.notes.items() if notes)
         return rows
 
 
+def _note_row(question_id: str, note: str) -> dict[str, Any]:
+    """The person's own words kept with an answer, stored (encrypted) beside it as `<id>.note`."""
+    return {"question_id": f"{question_id}.note", "status": "answered", "text": note,
+            "source": "user"}
+
+
 def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) -> datetime:
-    """When the incident happened, from the day and time answers, in the setting's time zone."""
-    zone = ZoneInfo(setting.timezone)
-    local_now = (now or utcnow()).astimezone(zone)
-    day: date = local_now.date() - timedelta(days=DAY_OFFSETS.get(state.value("incident_day"), 0))
-    clock = state.value("incident_time")
-    at = time.fromisoformat(clock) if clock else local_now.time().replace(second=0, microsecond=0)
-    return datetime.combine(day, at, tzinfo=zone)
+    """When the incident happened, from the day, date and time answers, in the setting's time zone."""
+    return when.incident_moment(
+        day_option=state.value("incident_day"), date_iso=state.value("incident_date"),
+        clock=state.value("incident_time"), now=now or utcnow(), zone=ZoneInfo(setting.timezone))

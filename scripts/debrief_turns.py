@@ -84,6 +84,17 @@ TRUTH: dict[str, Any] = {"location": "communal", "interventions": ["physical_hol
 RETRY: dict[str, str] = {"incident_time": "17:40"}
 
 
+def _true(engine: Engine, question_id: str, value: Any) -> bool:
+    """Whether a noted answer is what really happened, by the script."""
+    if question_id in TRUTH:
+        return bool(TRUTH[question_id] == value)
+    how, what = SCRIPT[question_id]
+    question = engine.flow.question(question_id)
+    if question.type is QuestionType.multi_choice:
+        return set(value) == set(what)
+    return how == "press" and value == what[0]
+
+
 def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
     """Drive one debrief to submission; count inputs and estimate seconds."""
     interpreter = None
@@ -91,7 +102,7 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
         from nlu.embedded import default_interpreter
         interpreter = default_interpreter()
     engine = Engine(load_flow("staff_debrief"), interpreter)
-    state, _ = engine.start(dict(CONTEXT))
+    state, messages = engine.start(dict(CONTEXT))
     inputs = 0
     seconds = 0.0
     asked: list[str] = []
@@ -103,10 +114,18 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
             how, what = "type", RETRY[question.id]
         if question.type is QuestionType.confirm_noted:
             wrong = [q for q, r in state.answers.items()
-                     if r.source == "nlu" and q in TRUTH and r.value != TRUTH[q]]
-            what = ["no" if wrong else "yes"]
+                     if r.source == "nlu" and not _true(engine, q, r.value)]
+            if any(b.payload.endswith("|done") for m in messages for row in m.buttons for b in row):
+                steps = [Inbound.pressed(f"{question.id}|t:{q}") for q in wrong]
+                steps.append(Inbound.pressed(f"{question.id}|v:yes" if not wrong else f"{question.id}|done"))
+                how, what = "ticks", steps
+            else:
+                what = ["no" if wrong else "yes"]
         steps: list[Inbound] = []
-        if how == "type":
+        if how == "ticks":
+            steps = what
+            seconds += READ_AND_TAP_S * 2 + EXTRA_TAP_S * (len(steps) - 1)  # a longer message to read
+        elif how == "type":
             steps.append(Inbound.typed(what))
             seconds += READ_S + len(what) / TYPED_CHARS_PER_S
         elif question.type is QuestionType.multi_choice:
