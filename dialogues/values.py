@@ -126,6 +126,10 @@ def match_option(text: str, options: list[Option], *, names: bool = False) -> Op
     starts = [o for o in options if len(word) >= 3 and _strip_emoji(o.label).startswith(word)]
     if len(starts) == 1:
         return starts[0]
+    inside = [o for o in options
+              if len(word) >= 3 and re.search(rf"\b{re.escape(word)}\b", _strip_emoji(o.label))]
+    if len(inside) == 1:  # "4 weeks" names "In 4 weeks"
+        return inside[0]
     mentioned = mentioned_options(text, options, names=names)
     return mentioned[0] if len(mentioned) == 1 else None
 

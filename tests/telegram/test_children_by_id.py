@@ -117,10 +117,13 @@ async def test_each_child_by_button_and_by_name_is_stored_as_that_child(
 
 async def _walk(api: BotApiStandIn, user: FakeUser, answers: dict[str, tuple[str, str]]) -> None:
     """Answer the questions named in `answers` (("press", label) or ("type", text)); skip the rest."""
+    asked: list[str] = []
     for _ in range(80):
         if any("summary|submit" in buttons_of(m) for m in user.visible()):
             return
         scope, message = _current(user)
+        assert asked[-2:] != [scope, scope], f"stuck on {scope}"
+        asked.append(scope)
         mark = api.mark()
         how, what = answers.get(scope, ("skip", ""))
         if how == "press":
@@ -130,7 +133,7 @@ async def _walk(api: BotApiStandIn, user: FakeUser, answers: dict[str, tuple[str
         else:
             user.press(f"{scope}|c:skip", message)
         await settle(api, mark)
-    raise AssertionError("never reached the summary")
+    raise AssertionError(f"never reached the summary: {asked}")
 
 
 async def test_review_owners_and_due_dates_by_button_and_by_name_are_stored_as_chosen(
