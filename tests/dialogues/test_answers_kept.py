@@ -101,7 +101,7 @@ def test_yes_and_no_as_people_say_them(engine: Engine, typed: str, answer: bool,
 
 def test_something_else_pressed_asks_for_words_kept_as_its_note(engine: Engine) -> None:
     state = at(engine, "location")
-    state, messages = engine.handle(state, Inbound.pressed("location|v:other"))
+    state, _ = engine.handle(state, Inbound.pressed("location|v:other"))
     assert state.current == "location_other"
     state, _ = say(engine, state, "the swimming baths changing area")
     assert state.value("location") == "other"
