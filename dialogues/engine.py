@@ -473,9 +473,11 @@ class Engine:
             state.pending = []
             return state, [Outbound(text="OK. Please type it again, like “yesterday 22:40”."),
                            self._ask(state, question)]
+        options = self._options(state, question)
         reading = when.read(text, now=now)
-        if question.moment == "day" and reading.day is None and not reading.times:
-            option = values.match_option(text, self._options(state, question))
+        plain = values.is_plain_pick(text, options)  # "2" or "3 or more days ago" is a button's
+        if question.moment == "day" and (plain or (reading.day is None and not reading.times)):
+            option = values.match_option(text, options)
             if option is not None:
                 return self._record(state, question, AnswerRecord(value=option.value))
         day = reading.day

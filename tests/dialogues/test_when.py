@@ -92,6 +92,10 @@ CASES = [
     Case(EVENING, "28/11", None, ("three_plus_days_ago", "2025-11-28", None)),
     Case(EVENING, "12 november at 14:00", None, ("three_plus_days_ago", "2026-11-12", "14:00")),
     Case(EVENING, "next friday", None, None, "still to come"),
+    Case(EVENING, "3 or more days ago", None, ("three_plus_days_ago", None, None)),
+    Case(EVENING, "2", None, ("yesterday", None, None)),
+    Case(EVENING, "last week", None, ("three_plus_days_ago", None, None)),
+    Case(EVENING, "Yestreday", None, ("yesterday", None, None)),
     # Around midnight.
     Case(LATE, "v:today", "quarter to midnight", ("today", None, "23:45")),
     Case(LATE, "v:today", "23:58", ("today", None, "23:58")),
@@ -148,7 +152,9 @@ def test_times_and_dates_as_people_write_them(case: Case) -> None:
         assert state.value("incident_time") is None
     else:
         assert stored(state) == case.stored, said
-        if case.stored[2] is None:
+        if case.stored[0] == "three_plus_days_ago" and case.stored[1] is None:
+            assert state.current == "incident_date", "the real date is asked"
+        elif case.stored[2] is None:
             assert state.current == "incident_time"
         else:
             assert state.current == "describe"
