@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from dialogues.flow import Option
 
@@ -137,9 +137,10 @@ def match_option(text: str, options: list[Option], *, names: bool = False) -> Op
 def mentioned_options(text: str, options: list[Option], *, names: bool = False) -> list[Option]:
     """The options a message names anywhere in its words, exactly or nearly, not after a "not"."""
     words = re.findall(r"[a-z0-9']+", normalise(text).replace("’", "'"))
+    grams: dict[int, list[str]] = {}
     found = []
     for option in options:
-        if any(_named(phrase, words) for phrase in _phrases(option, names=names)):
+        if any(_named(phrase, words, grams) for phrase in _phrases(option, names=names)):
             found.append(option)
     return found
 
@@ -162,22 +163,22 @@ def _phrases(option: Option, *, names: bool) -> list[str]:
     return [p for p in phrases if p]
 
 
-def _named(phrase: str, words: list[str]) -> bool:
+def _named(phrase: str, words: list[str], grams: dict[int, list[str]]) -> bool:
     """Whether the words hold the phrase (a trailing * matches any ending), not negated."""
     prefix = phrase.endswith("*")
-    target = phrase.rstrip("*").split()
-    size = len(target)
-    for start in range(len(words) - size + 1):
-        gram = words[start:start + size]
-        if prefix:
-            hit = gram[:-1] == target[:-1] and gram[-1].startswith(target[-1])
-        else:
-            joined, wanted = " ".join(gram), " ".join(target)
-            hit = joined == wanted or (len(wanted) >= FUZZY_MIN_CHARS
-                                       and fuzz.ratio(joined, wanted) >= FUZZY_CUTOFF)
-        if hit and not _NEGATIONS & set(words[max(0, start - 3):start]):
-            return True
-    return False
+    wanted = phrase.rstrip("*")
+    size = len(wanted.split())
+    if size not in grams:
+        grams[size] = [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
+    candidates = grams[size]
+    if prefix:
+        hits = [i for i, gram in enumerate(candidates) if gram.startswith(wanted)]
+    elif len(wanted) < FUZZY_MIN_CHARS:
+        hits = [i for i, gram in enumerate(candidates) if gram == wanted]
+    else:
+        hits = [i for _, _, i in process.extract(wanted, candidates, scorer=fuzz.ratio,
+                                                 score_cutoff=FUZZY_CUTOFF, limit=None)]
+    return any(not _NEGATIONS & set(words[max(0, i - 3):i]) for i in hits)
 
 
 def match_options(text: str, options: list[Option]) -> tuple[list[Option], list[str]]:

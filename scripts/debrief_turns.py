@@ -14,7 +14,10 @@ plus 3 characters a second to type. Not part of the test suite.
 from __future__ import annotations
 
 import argparse
+import resource
+import statistics
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -105,6 +108,7 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
     state, messages = engine.start(dict(CONTEXT))
     inputs = 0
     seconds = 0.0
+    step_ms: list[float] = []
     asked: list[str] = []
     while state.status == "active":
         question = engine.flow.question(state.current or "")
@@ -136,7 +140,9 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
             steps.append(Inbound.pressed(f"{question.id}|v:{what[0]}"))
             seconds += READ_AND_TAP_S
         for inbound in steps:
+            started = time.perf_counter()
             state, messages = engine.handle(state, inbound)
+            step_ms.append((time.perf_counter() - started) * 1000)
             inputs += 1
             if verbose:
                 print(f"  {question.id}: {inbound.text[:60]!r} -> {messages[0].text[:70]!r}")
@@ -148,7 +154,7 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
     seconds += READ_AND_TAP_S * 2  # reading the summary takes longer than one question
     assert state.status == "submitted"
     return {"inputs": inputs, "questions": len(asked), "minutes": seconds / 60, "asked": asked,
-            "state": state}
+            "state": state, "step_ms": step_ms}
 
 
 def main() -> None:
@@ -163,6 +169,13 @@ def main() -> None:
     print(f"inputs (taps + typed messages, including submit): {result['inputs']}")
     print(f"estimated time on a phone: {result['minutes']:.1f} min")
     print(f"answers stored: {len(state.answers)}")
+    rounds = [run(use_nlu=not args.no_nlu, verbose=False)["step_ms"] for _ in range(20)]
+    steps = sorted(ms for one in rounds for ms in one)
+    p99 = steps[min(len(steps) - 1, int(len(steps) * 0.99))]
+    print(f"engine step (20 more debriefs, {len(steps)} steps): median "
+          f"{statistics.median(steps):.2f} ms, p99 {p99:.2f} ms, "
+          f"{len(steps) / (sum(steps) / 1000):.0f} steps/s; peak memory "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
 if __name__ == "__main__":
