@@ -4,12 +4,13 @@ stored record, through the service on SQLite and PostgreSQL, in settings whose i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.conversations import DebriefService
+from bot.services.debriefs import DebriefService
 from dialogues.engine import Inbound
 from dialogues.flow import Question, QuestionType, load_flow
 from storage import crud
@@ -27,6 +28,7 @@ from storage.models import (
     SettingCreate,
     SettingKind,
 )
+from storage.types import utcnow
 
 FLOW = load_flow("staff_debrief")
 CHOICES = (QuestionType.choice, QuestionType.multi_choice, QuestionType.yes_no)
@@ -111,8 +113,8 @@ def _debrief(service: DebriefService, person: Person, round_: int) -> tuple[Pres
                 reply = service.handle(session, person=person, inbound=inbound)
     with session_scope() as session:
         reply = service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
-    assert reply.submitted_debrief_id is not None, [m.text for m in reply.messages]
-    return pressed, reply.submitted_debrief_id
+    assert reply.record_id is not None, [m.text for m in reply.messages]
+    return pressed, reply.record_id
 
 
 def _setting_of(session: Session, person: Person) -> Setting:
@@ -153,3 +155,83 @@ def test_every_option_of_every_choice_question_is_stored_as_pressed(
         if question.type in CHOICES and not question.options_from:
             wanted = {o.value for o in question.options} if question.options else {"True", "False"}
             assert wanted <= seen.get(question.id, set()), question.id
+
+
+REVIEW = load_flow("manager_review")
+
+
+def _shown(reply: Any, question_id: str, kind: str) -> list[str]:
+    """The option values on the question's buttons, in the order shown."""
+    prefix = f"{question_id}|{kind}:"
+    return [b.payload.removeprefix(prefix) for m in reply.messages for row in m.buttons
+            for b in row if b.payload.startswith(prefix)]
+
+
+def test_every_option_of_every_review_question_is_stored_as_pressed(
+        flourish_env: dict[str, str], db_engine: Engine) -> None:
+    from bot.services.reviews import ReviewService
+    from storage.reviews import actions_of, review_answers, signed_review
+
+    service = ReviewService()
+    with session_scope() as session:
+        staff, children = _setting(session, name="Ash's House (test)",
+                                   kind=SettingKind.children_home)
+        manager = next(p for p in crud.list_people(session, setting_id=staff.setting_id,
+                                                   roles=(Role.manager,)))
+    seen: dict[str, set[str]] = {}
+    for round_ in range(6):
+        with session_scope() as session:
+            incident = crud.create_incident(
+                session, setting_id=staff.setting_id, child_id=int(children[round_ % len(children)]),
+                occurred_at=utcnow() - timedelta(hours=3), reported_by_id=staff.id or 0,
+                staff_ids=[])
+            incident_id = incident.id or 0
+            reply = service.open(session, person=manager, incident_id=incident_id)
+        pressed: dict[str, Any] = {}
+        for _ in range(80):
+            question_id = reply.messages[-1].question_id
+            if question_id is None:
+                break
+            question = REVIEW.question(question_id)
+            if question.type is QuestionType.multi_choice:
+                shown = _shown(reply, question_id, "t")
+                chosen = [shown[round_ % len(shown)]]
+                steps = [Inbound.pressed(f"{question_id}|t:{chosen[0]}"),
+                         Inbound.pressed(f"{question_id}|done")]
+                pressed[question_id] = chosen
+            elif question.type in (QuestionType.choice, QuestionType.yes_no):
+                shown = _shown(reply, question_id, "v")
+                chosen_one = shown[round_ % len(shown)]
+                steps = [Inbound.pressed(f"{question_id}|v:{chosen_one}")]
+                pressed[question_id] = (chosen_one == "yes") if question.type is \
+                    QuestionType.yes_no else chosen_one
+            elif question_id.startswith("action_"):
+                steps = [Inbound.typed(f"Action {question_id[-1]} of round {round_}")]
+            else:
+                steps = [Inbound.pressed(f"{question_id}|c:skip")]
+            for inbound in steps:
+                with session_scope() as session:
+                    reply = service.handle(session, person=manager, inbound=inbound)
+        with session_scope() as session:
+            reply = service.handle(session, person=manager, inbound=Inbound.pressed("summary|submit"))
+        with Session(db_engine) as session:
+            review = signed_review(session, incident_id=incident_id)
+            assert review is not None, round_
+            answers = review_answers(review)
+            actions = actions_of(session, review_id=review.id or 0)
+            for question_id, value in pressed.items():
+                assert answers[question_id]["value"] == value, (question_id, round_)
+                for one in value if isinstance(value, list) else [value]:
+                    seen.setdefault(question_id, set()).add(str(one))
+            owners = [int(pressed[f"action_{n}_owner"]) for n in (1, 2, 3)]
+            days = [int(pressed[f"action_{n}_due"]) for n in (1, 2, 3)]
+            mine = [a for a in actions if a.description.startswith("Action ")]
+            assert [a.owner_id for a in mine] == owners
+            assert [round((a.due_at - review.signed_at).total_seconds() / 86400) for a in mine] == days  # type: ignore[operator]
+    for question in REVIEW.questions:
+        if question.type in CHOICES and not question.options_from and question.id in seen:
+            wanted = {o.value for o in question.options} if question.options else {"True", "False"}
+            assert wanted <= seen[question.id], question.id
+    asked = {q for q in seen}
+    assert {"legal_necessary", "restorative", "notifiable", "action_1_owner", "action_1_due",
+            "plans_to_review"} <= asked
