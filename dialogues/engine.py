@@ -556,6 +556,23 @@ class Engine:
                 replies.append(Outbound(text=self.flow.message("late_record")))
         return self._advance(state, question, replies)
 
+    def _time_still_past(self, state: State, *, day_option: Any) -> list[Outbound]:
+        """A new day with the time already given must not make it later than now; if it does, the
+        time is asked again (never stored in the future)."""
+        time_question = self._moment_question("time")
+        clock = state.value(time_question.id) if time_question else None
+        if time_question is None or clock is None:
+            return []
+        now = when.now_of(state.context)
+        day = when.answered_day(day_option=day_option, date_iso=None, today=now.date())
+        moment = when.local_moment(day=day, clock=time.fromisoformat(clock),
+                                   zone=when.zone_of(state.context))[0]
+        if moment <= now + when.FUTURE_GRACE:
+            return []
+        del state.answers[time_question.id]
+        return [Outbound(text=f"That would make {clock} later than now, so please give the time "
+                              "again.")]
+
     def _moment_question(self, kind: str) -> Question | None:
         return next((q for q in self.flow.questions if q.moment == kind), None)
 
@@ -589,6 +606,8 @@ class Engine:
         if question.note_for and record.status == "answered" and question.note_for in state.answers:
             target = state.answers[question.note_for]
             target.note = "\n".join(n for n in (target.note, str(record.value)) if n)
+        if question.moment == "day" and record.status == "answered":
+            replies.extend(self._time_still_past(state, day_option=record.value))
         if question.type is QuestionType.confirm_noted:
             if record.value is False:
                 for noted in self._noted(state):

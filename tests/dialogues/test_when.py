@@ -246,3 +246,17 @@ def test_the_stored_answers_make_one_timestamp_across_the_clock_change() -> None
     moment = when.incident_moment(day_option="three_plus_days_ago", date_iso="2026-10-20",
                                   clock="09:15", now=autumn, zone=LONDON)
     assert moment.astimezone(UTC) == datetime(2026, 10, 20, 8, 15, tzinfo=UTC)
+
+
+def test_changing_the_day_never_leaves_the_time_in_the_future() -> None:
+    engine = Engine(load_flow("staff_debrief"))
+    state = at_day_question(engine, EARLY)
+    state, _ = engine.handle(state, Inbound.typed("last night about 10.40"))
+    assert stored(state) == ("yesterday", None, "22:40")
+    state, _ = engine.handle(state, Inbound.pressed("describe|c:back"))
+    state, _ = engine.handle(state, Inbound.pressed("incident_time|c:back"))
+    assert state.current == "incident_day"
+    state, messages = engine.handle(state, Inbound.pressed("incident_day|v:today"))
+    assert "later than now" in messages[0].text
+    assert stored(state) == ("today", None, None)
+    assert state.current == "incident_time"
