@@ -395,7 +395,8 @@ class Engine:
         else:
             one = values.match_option(text, options, names=names)
             found = [one] if one is not None else []
-        kept = None if values.is_plain_pick(text, options) else text
+        plain = values.is_plain_pick(text, options)
+        kept = None if plain or (found and not values.says_more(text, found, names=names)) else text
         if found:
             value = [o.value for o in found] if multi else found[0].value
             replies = []

@@ -145,6 +145,32 @@ def mentioned_options(text: str, options: list[Option], *, names: bool = False) 
     return found
 
 
+_FILLER_WORDS = frozenset({"a", "an", "the", "in", "on", "at", "his", "her", "their", "my", "it",
+                           "was", "we", "i", "and", "to", "of", "with", "by", "him", "them", "bit",
+                           "just", "think", "tbh", "probably", "mainly", "mostly", "really",
+                           "yes", "yeah", "ok", "okay", "me", "us", "he", "she", "they"})
+
+
+def says_more(text: str, chosen: list[Option], *, names: bool = False) -> bool:
+    """Whether a message says more than the options it names (then its words are worth keeping)."""
+    words = re.findall(r"[a-z0-9']+", normalise(text).replace("’", "'"))
+    if not words:
+        return False
+    named = set()
+    for option in chosen:
+        for phrase in _phrases(option, names=names):
+            for part in phrase.rstrip("*").split():
+                named.add(part)
+    for word in words:
+        if word in _FILLER_WORDS or word.isdigit() or word in named:
+            continue
+        if any((len(part) >= FUZZY_MIN_CHARS and fuzz.ratio(word, part) >= FUZZY_CUTOFF)
+               or (part and word.startswith(part) and len(part) >= 4) for part in named):
+            continue
+        return True
+    return False
+
+
 def is_plain_pick(text: str, options: list[Option]) -> bool:
     """Whether a message is only a number or a label (nothing else worth keeping)."""
     word = normalise(text)
