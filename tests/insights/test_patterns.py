@@ -11,6 +11,7 @@ import pytest
 from bot.services import insights
 from bot.services.demo_history import Measure
 from storage.db import session_scope
+
 from .conftest import NOW, Home, make_home
 
 Plant = Callable[[Home], list[int]]
@@ -187,7 +188,8 @@ def test_a_planted_pattern_is_found_with_the_incidents_behind_it(home: Home, nam
     found = [f for f in _flags(home) if f.name == name and f.subject.startswith(subject)]
     assert [sorted(f.incident_ids) for f in found] == [sorted(expected)], found
     sentence = found[0].sentence
-    assert sentence.endswith(".") and "_" not in sentence.replace("(test)", "")
+    assert sentence.endswith(".")
+    assert "_" not in sentence.replace("(test)", "")
 
 
 @SQLITE_ONLY
