@@ -133,10 +133,11 @@ def record_incident(session: Session, *, setting_id: int, child_id: int, reporte
         signed = occurred_at + review_after
         outcome = {"spoken_with_staff": "all", "legal_necessary": "yes", "restorative": "held",
                    "notifiable": "no", "informed": ["parents"]}
-        review_answers = {"spoken_with_staff": "all", "legal_necessary": "yes",
-                          "legal_necessary_why": "To stop an injury to another child.",
-                          "restorative": "held", "learning": "Plan a calmer handover.",
-                          "informed": ["parents"], "notifiable": "no"}
+        given = {"spoken_with_staff": "all", "legal_necessary": "yes",
+                 "legal_necessary_why": "To stop an injury to another child.",
+                 "restorative": "held", "learning": "Plan a calmer handover.",
+                 "informed": ["parents"], "notifiable": "no"}
+        review_answers = {q: {"status": "answered", "value": v} for q, v in given.items()}
         actions = [] if action_owner_id is None else [
             {"description": "Update the behaviour support plan", "owner_id": action_owner_id,
              "due_at": signed + timedelta(days=7)}]

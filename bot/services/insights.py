@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
@@ -592,3 +592,31 @@ def summary(session: Session, *, setting_id: int, start: datetime, end: datetime
         review_hours_p90=round(review_hours[int(0.9 * (len(review_hours) - 1))], 1)
         if review_hours else None,
         actions=store.action_counts(session, now=now, **period), flags=flags)
+
+
+@dataclass(frozen=True)
+class Weekly:
+    """Counts per week (weeks start on `weeks`), one series per child or per hold/restriction."""
+
+    weeks: list[date]
+    series: dict[str, list[int]]
+
+
+def weekly(session: Session, *, setting_id: int, start: datetime, end: datetime,
+           by: str = "child", names: Names | None = None) -> Weekly:
+    """Incidents per week by child (`by="child"`), or uses of each hold and restriction (`"measure"`)."""
+    store.refresh_facts(session, setting_id=setting_id)
+    names = names or names_of(session, setting_id=setting_id)
+    count = max(1, -(-(end - start).days // 7))
+    weeks = [(start + timedelta(weeks=i)).date() for i in range(count)]
+    series: dict[str, list[int]] = defaultdict(lambda: [0] * count)
+    for row in store.facts_between(session, setting_id=setting_id, start=start, end=end):
+        index = min(count - 1, (row.occurred_at - start).days // 7)
+        if by == "child":
+            series[names.child(row.child_id)][index] += 1
+        else:
+            for value in row.tags.get("hold", frozenset()) | row.tags.get("restriction",
+                                                                          frozenset()):
+                series[label(value)][index] += 1
+    ordered = sorted(series.items(), key=lambda item: -sum(item[1]))
+    return Weekly(weeks=weeks, series=dict(ordered))
