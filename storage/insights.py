@@ -395,11 +395,13 @@ def action_counts(session: Session, *, setting_id: int, start: datetime, end: da
 def heat_counts(session: Session, *, setting_id: int, start: datetime,
                 end: datetime) -> dict[tuple[int, int], int]:
     """Incidents per (local weekday, local hour)."""
-    hour = (col(IncidentFact.local_minute) / 60).label("hour")
+    hour = (col(IncidentFact.local_minute) // 60).label("hour")
     statement = _in_period(select(IncidentFact.local_weekday, hour, sa.func.count()),
                            setting_id=setting_id, start=start, end=end)
-    return {(int(day), int(h)): int(n) for day, h, n in
-            session.exec(statement.group_by(col(IncidentFact.local_weekday), hour))}
+    found: dict[tuple[int, int], int] = defaultdict(int)
+    for day, h, n in session.exec(statement.group_by(col(IncidentFact.local_weekday), hour)):
+        found[(int(day), int(h))] += int(n)
+    return dict(found)
 
 
 DURATION_BANDS = ((2, "under 2 min"), (5, "2 to 5 min"), (10, "5 to 10 min"), (20, "10 to 20 min"))
