@@ -101,8 +101,8 @@ def _fill(*, incidents: int, now: datetime, seed: int = 12) -> int:
     span = timedelta(days=3 * 365).total_seconds()
     engine = get_engine()
     with engine.connect() as conn:
-        first_id = int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(col(Incident.id)), 0)))
-                       .scalar_one()) + 1
+        last: Any = conn.execute(sa.select(sa.func.max(col(Incident.id)))).scalar_one()
+        first_id = int(last or 0) + 1
     start = time.perf_counter()
     for chunk_start in range(0, incidents, CHUNK):
         rows: dict[str, list[dict[str, Any]]] = {k: [] for k in (
@@ -153,10 +153,10 @@ def _fill(*, incidents: int, now: datetime, seed: int = 12) -> int:
             conn.execute(sa.insert(Review), rows["review"])
             conn.execute(sa.insert(IncidentFact), rows["fact"])
             conn.execute(sa.insert(IncidentTag), rows["tag"])
-            review_ids = conn.execute(sa.select(col(Review.id), col(Review.incident_id),
+            review_ids: list[Any] = conn.execute(sa.select(col(Review.id), col(Review.incident_id),
                                                 col(Review.signed_at))
                                       .where(col(Review.incident_id) >= first_id + chunk_start)
-                                      .where(sa.column("id") % 5 == 0)).all()
+                                      .where(sa.column("id") % 5 == 0)).all()  # type: ignore[assignment]
             if review_ids:
                 conn.execute(sa.insert(ReviewAction), [
                     {"review_id": r, "incident_id": i, "description": "Bench action",
