@@ -23,7 +23,7 @@ from dialogues.flow import Flow, QuestionType, load_flow
 from storage import crud, reviews
 from storage import followups as followup_store
 from storage.insights import child_spoken_at
-from storage.models import Child, Incident, Person, Setting
+from storage.models import Child, Incident, Person, Review, Setting
 from storage.types import utcnow
 
 # Asked for the staff member's own sake, promised not to be part of the child's record.
@@ -39,21 +39,25 @@ def export_records(session: Session, *, setting_id: int | None = None,
     """Every incident (of one setting, or all; from `start`, before `end`) with all that followed."""
     now = now or utcnow()
     records = []
+    names: dict[int, Names] = {}
     for incident in crud.incidents_for_export(session, setting_id=setting_id):
         if (start is not None and incident.occurred_at < start) or (
                 end is not None and incident.occurred_at >= end):
             continue
-        records.append(_record(session, incident=incident, now=now))
+        if incident.setting_id not in names:
+            names[incident.setting_id] = names_of(session, setting_id=incident.setting_id)
+        records.append(_record(session, incident=incident, names=names[incident.setting_id],
+                               now=now))
     crud.record_audit(session, actor_id=actor_id, action="export", object_type="setting",
                       object_id=setting_id, detail={"incidents": len(records)})
     return records
 
 
-def _record(session: Session, *, incident: Incident, now: datetime) -> dict[str, Any]:
+def _record(session: Session, *, incident: Incident, names: Names,
+            now: datetime) -> dict[str, Any]:
     assert incident.id is not None
     setting = session.get(Setting, incident.setting_id)
     child = session.get(Child, incident.child_id)
-    names = names_of(session, setting_id=incident.setting_id)
     flow = load_flow("staff_debrief")
     debriefs: list[dict[str, Any]] = []
     for debrief in crud.debriefs_of(session, incident_id=incident.id):
@@ -71,7 +75,8 @@ def _record(session: Session, *, incident: Incident, now: datetime) -> dict[str,
             "answers": answers,
         })
     staff = [names.people.get(pid) for pid in crud.staff_of(session, incident_id=incident.id)]
-    review_list = _reviews(session, incident_id=incident.id, names=names)
+    review = reviews.signed_review(session, incident_id=incident.id)
+    review_list = _reviews(session, review=review, names=names)
     return {
         "id": incident.id,
         "setting": setting.name if setting else None,
@@ -79,7 +84,7 @@ def _record(session: Session, *, incident: Incident, now: datetime) -> dict[str,
         "occurred_at": incident.occurred_at.isoformat(),
         "flags": list(incident.flags),
         "staff": [p for p in staff if p is not None],
-        "regulation_35": _timings(session, incident=incident, setting=setting,
+        "regulation_35": _timings(session, incident=incident, setting=setting, review=review,
                                   submitted=[d["submitted_at"] for d in debriefs], now=now),
         "debriefs": debriefs,
         "reviews": review_list,
@@ -87,8 +92,13 @@ def _record(session: Session, *, incident: Incident, now: datetime) -> dict[str,
     }
 
 
-def _name(session: Session, person_id: int | None) -> str | None:
-    person = session.get(Person, person_id) if person_id is not None else None
+def _person(session: Session, names: Names, person_id: int | None) -> str | None:
+    """A person's name: from the setting's names, or looked up (an admin from elsewhere)."""
+    if person_id is None:
+        return None
+    if person_id in names.people:
+        return names.people[person_id]
+    person = session.get(Person, person_id)
     return person.display_name if person else None
 
 
@@ -139,7 +149,7 @@ def _words(kind: QuestionType, labels: dict[str, str], options_from: str | None,
 
 
 def _timings(session: Session, *, incident: Incident, setting: Setting | None,
-             submitted: list[str | None], now: datetime) -> dict[str, Any]:
+             review: Review | None, submitted: list[str | None], now: datetime) -> dict[str, Any]:
     """The three regulation 35 deadlines: when each fell due, when it was done, met or missed."""
     policy = Policy()
     if setting is not None and setting.id is not None:
@@ -148,8 +158,6 @@ def _timings(session: Session, *, incident: Incident, setting: Setting | None,
                                   policy_overrides(session, setting_id=setting.id))
         except PolicyError:
             policy = Policy()
-    assert incident.id is not None
-    review = reviews.signed_review(session, incident_id=incident.id)
     recorded = min((datetime.fromisoformat(s) for s in submitted if s), default=None)
     done = {"debrief": recorded, "review": review.signed_at if review else None,
             "childview": child_spoken_at(review) if review else None}
@@ -170,9 +178,8 @@ def deadline_entry(*, t0: datetime, done_at: datetime | None, limit: timedelta,
             "status": {True: "met", False: "missed", None: "not yet due"}[met]}
 
 
-def _reviews(session: Session, *, incident_id: int, names: Names) -> list[dict[str, Any]]:
+def _reviews(session: Session, *, review: Review | None, names: Names) -> list[dict[str, Any]]:
     """The incident's signed review, with its actions and dated addenda."""
-    review = reviews.signed_review(session, incident_id=incident_id)
     if review is None or review.id is None:
         return []
     flow = load_flow(FLOW_OF["review"])
@@ -182,13 +189,13 @@ def _reviews(session: Session, *, incident_id: int, names: Names) -> list[dict[s
                for qid, a in reviews.review_answers(review).items()}
     return [{
         "id": review.id,
-        "manager": _name(session, review.manager_id),
+        "manager": _person(session, names, review.manager_id),
         "signed_at": _when(review.signed_at),
         "answers": answers,
-        "actions": [{"id": a.id, "description": a.description, "owner": _name(session, a.owner_id),
+        "actions": [{"id": a.id, "description": a.description, "owner": _person(session, names, a.owner_id),
                      "due_at": _when(a.due_at), "done_at": _when(done.get(a.id or 0))}
                     for a in actions],
-        "addenda": [{"id": a.id, "author": _name(session, a.author_id),
+        "addenda": [{"id": a.id, "author": _person(session, names, a.author_id),
                      "created_at": _when(a.created_at), "text": a.text}
                     for a in reviews.addenda_of(session, review_id=review.id)],
     }]
@@ -205,7 +212,7 @@ def _child_views(session: Session, *, incident_id: int,
         views.append({
             "id": view.id,
             "mode": view.mode,
-            "recorded_by": _name(session, view.recorded_by_id),
+            "recorded_by": _person(session, names, view.recorded_by_id),
             "created_at": _when(view.created_at),
             "ended_early": view.ended_early,
             "alerts": list(view.alerts),
