@@ -9,10 +9,12 @@ from __future__ import annotations
 from bot.followups.telegram import FOLLOWUPS
 from bot.telegram.debrief import DEBRIEF
 from bot.telegram.extension import Extension
+from bot.telegram.insights import INSIGHTS
 from bot.telegram.voices import VOICES
 
 EXTENSIONS: list[Extension] = [
     DEBRIEF,
     FOLLOWUPS,
     VOICES,
+    INSIGHTS,
 ]
