@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.services import insights
-from bot.services.demo_history import Measure
+from bot.services.demo_history import Measure, record_incident
 from storage.db import session_scope
 
 from .conftest import NOW, Home, make_home
@@ -229,3 +229,25 @@ def test_every_case_on_postgresql(db_engine: object) -> None:
         home = make_home()
         near_miss(home)
         assert [f for f in _flags(home) if f.name == name] == [], name
+
+
+@SQLITE_ONLY
+def test_the_managers_review_names_the_patterns_the_incident_is_part_of(home: Home) -> None:
+    from bot.reviews import pattern_lines
+    from storage.models import Incident
+    from storage.types import utcnow
+
+    now = utcnow()
+    with session_scope() as s:
+        ids = [record_incident(s, setting_id=home.setting_id, child_id=home.children[c],
+                               reporter_id=home.staff[0], others=[home.staff[1]],
+                               occurred_at=now - timedelta(days=d), measure=Measure(holds=[h]),
+                               now=now)
+               for c, d, h in ((0, 9, "prone"), (2, 1, "ground"), (3, 2, "standing"))]
+        second, third = s.get(Incident, ids[1]), s.get(Incident, ids[2])
+        assert second is not None
+        assert third is not None
+        lines = pattern_lines(s, incident=second)
+        others = pattern_lines(s, incident=third)
+    assert "Prone or floor holds were used 2 times in the last 28 days." in lines
+    assert not any("floor holds" in line for line in others)
