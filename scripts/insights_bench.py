@@ -115,8 +115,9 @@ def _fill(*, incidents: int, now: datetime, seed: int = 12) -> int:
             holds = rng.sample(HOLDS, rng.choice((0, 1, 1, 1, 2)))
             restrictions = [rng.choice(RESTRICTIONS)] if rng.random() < 0.15 else []
             triggers = rng.sample(TRIGGERS, rng.choice((1, 1, 2)))
-            recorded = at + timedelta(hours=rng.uniform(0.5, 30))
+            recorded = min(now, at + timedelta(hours=rng.uniform(0.5, 30)))
             reviewed = at + timedelta(hours=rng.uniform(4, 70)) if rng.random() < 0.95 else None
+            reviewed = reviewed if reviewed is not None and reviewed <= now else None
             rows["incident"].append({"id": incident_id, "setting_id": setting_id,
                                      "child_id": child, "occurred_at": at,
                                      "reported_by_id": people[0], "flags": [], "created_at": at})

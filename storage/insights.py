@@ -300,18 +300,26 @@ class FactRow:
     tags: dict[str, frozenset[str]]
 
 
+FACT_COLUMNS = ("incident_id", "child_id", "occurred_at", "local_minute", "local_weekday",
+                "location", "duration_minutes", "staff_count", "child_injured", "staff_injured",
+                "ground_hold", "recorded_at", "reviewed_at", "child_spoken_at", "record_hours",
+                "review_hours", "child_spoken_hours")
+
+
 def facts_between(session: Session, *, setting_id: int, start: datetime, end: datetime,
                   child_id: int | None = None, person_id: int | None = None) -> list[FactRow]:
     """The facts of a setting's incidents in [start, end), oldest first (one child or staff member)."""
-    statement = select(IncidentFact).where(IncidentFact.setting_id == setting_id,
-                                           col(IncidentFact.occurred_at) >= start,
-                                           col(IncidentFact.occurred_at) < end)
-    tag_statement = select(IncidentTag.incident_id, IncidentTag.kind, IncidentTag.value).where(
-        IncidentTag.setting_id == setting_id, col(IncidentTag.occurred_at) >= start,
+    columns: list[Any] = [getattr(IncidentFact, name) for name in FACT_COLUMNS]
+    statement = sa.select(*columns).where(col(IncidentFact.setting_id) == setting_id,
+                                          col(IncidentFact.occurred_at) >= start,
+                                          col(IncidentFact.occurred_at) < end)
+    tag_statement = sa.select(col(IncidentTag.incident_id), col(IncidentTag.kind),
+                              col(IncidentTag.value)).where(
+        col(IncidentTag.setting_id) == setting_id, col(IncidentTag.occurred_at) >= start,
         col(IncidentTag.occurred_at) < end)
     if child_id is not None:
-        statement = statement.where(IncidentFact.child_id == child_id)
-        tag_statement = tag_statement.where(IncidentTag.child_id == child_id)
+        statement = statement.where(col(IncidentFact.child_id) == child_id)
+        tag_statement = tag_statement.where(col(IncidentTag.child_id) == child_id)
     if person_id is not None:
         involved = select(IncidentTag.incident_id).where(
             IncidentTag.setting_id == setting_id, IncidentTag.kind == "staff",
@@ -319,22 +327,14 @@ def facts_between(session: Session, *, setting_id: int, start: datetime, end: da
             col(IncidentTag.occurred_at) < end)
         statement = statement.where(col(IncidentFact.incident_id).in_(involved))
     tags: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for incident_id, kind, value in session.exec(tag_statement):
+    for incident_id, kind, value in session.execute(tag_statement):
         tags[incident_id][kind].add(value)
     rows = []
-    for fact in session.exec(statement.order_by(col(IncidentFact.occurred_at),
-                                                col(IncidentFact.incident_id))):
-        found = tags.get(fact.incident_id, {})
-        rows.append(FactRow(
-            incident_id=fact.incident_id, child_id=fact.child_id, occurred_at=fact.occurred_at,
-            local_minute=fact.local_minute, local_weekday=fact.local_weekday,
-            location=fact.location, duration_minutes=fact.duration_minutes,
-            staff_count=fact.staff_count, child_injured=fact.child_injured,
-            staff_injured=fact.staff_injured, ground_hold=fact.ground_hold,
-            recorded_at=fact.recorded_at, reviewed_at=fact.reviewed_at,
-            child_spoken_at=fact.child_spoken_at, record_hours=fact.record_hours,
-            review_hours=fact.review_hours, child_spoken_hours=fact.child_spoken_hours,
-            tags={kind: frozenset(values) for kind, values in found.items()}))
+    ordered = statement.order_by(col(IncidentFact.occurred_at), col(IncidentFact.incident_id))
+    for row in session.execute(ordered):
+        found = tags.get(row[0], {})
+        values = dict(zip(FACT_COLUMNS, row, strict=True))
+        rows.append(FactRow(**values, tags={kind: frozenset(v) for kind, v in found.items()}))
     return rows
 
 

@@ -439,13 +439,14 @@ RULES: dict[str, Rule] = {
 
 def pattern_flags(session: Session, *, setting_id: int, as_of: datetime | None = None,
                   child_id: int | None = None, person_id: int | None = None,
-                  names: Names | None = None) -> list[PatternFlag]:
+                  names: Names | None = None, refresh: bool = True) -> list[PatternFlag]:
     """Every pattern flag of a setting in the window ending at `as_of` (one child or staff member)."""
     as_of = as_of or utcnow()
     setting = session.get(Setting, setting_id)
     if setting is None:
         return []
-    store.refresh_facts(session, setting_id=setting_id)
+    if refresh:
+        store.refresh_facts(session, setting_id=setting_id)
     policy = load_policy(session, setting_id=setting_id)
     span = max(2 * policy.window, timedelta(weeks=policy.norm_weeks))
     history = store.facts_between(session, setting_id=setting_id, start=as_of - span, end=as_of,
@@ -570,8 +571,8 @@ def summary(session: Session, *, setting_id: int, start: datetime, end: datetime
         rows.append(Deadline(title, limit, counts.met, counts.missed, counts.pending))
     review_hours = store.hours_taken(session, column="review_hours", **period)
     weeks = max((end - start) / timedelta(weeks=1), 1 / 7)
-    flags = pattern_flags(session, setting_id=setting_id, as_of=min(end, now), names=names) \
-        if with_flags else []
+    flags = pattern_flags(session, setting_id=setting_id, as_of=min(end, now), names=names,
+                          refresh=False) if with_flags else []
     return Summary(
         setting_id=setting_id, setting_name=setting.name, start=start, end=end, total=total,
         per_week=round(total / weeks, 1),
