@@ -41,6 +41,7 @@ TAG_KINDS = {"interventions": "intervention", "hold_types": "hold", "restriction
              "equipment": "equipment", "triggers": "trigger"}
 GROUND_HOLDS = frozenset({"prone", "supine", "ground"})
 BATCH = 500
+LOOK_BACK = timedelta(minutes=10)
 
 
 def _incident_fk() -> Any:
@@ -148,6 +149,9 @@ def _stale_incidents(session: Session, *, setting_id: int) -> list[int]:
                           col(IncidentFact.incident_id).is_(None)))
         stale.update(i for i in session.exec(missing) if i is not None)
     if watermark is not None:
+        # Look back a little: a debrief or review committed just after a refresh read the tables
+        # may carry a time a moment before that refresh's watermark.
+        watermark -= LOOK_BACK
         debriefed = (select(Debrief.incident_id).join(Incident, col(Incident.id)
                                                       == col(Debrief.incident_id))
                      .where(Incident.setting_id == setting_id,
@@ -164,6 +168,7 @@ def rebuild_facts(session: Session, *, incident_ids: Sequence[int]) -> None:
     """Recompute the fact and tag rows of these incidents from their debriefs and signed review."""
     if not incident_ids:
         return
+    now = utcnow()  # before reading: anything submitted after this is caught next time
     ids = list(incident_ids)
     incidents = list(session.exec(select(Incident).where(col(Incident.id).in_(ids))))
     zones = {s.id: ZoneInfo(s.timezone) for s in session.exec(
@@ -192,7 +197,6 @@ def rebuild_facts(session: Session, *, incident_ids: Sequence[int]) -> None:
         staff[row.incident_id].add(row.person_id)
     session.exec(sa.delete(IncidentTag).where(col(IncidentTag.incident_id).in_(ids)))
     session.exec(sa.delete(IncidentFact).where(col(IncidentFact.incident_id).in_(ids)))
-    now = utcnow()
     facts: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
     for incident in incidents:

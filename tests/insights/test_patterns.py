@@ -251,3 +251,17 @@ def test_the_managers_review_names_the_patterns_the_incident_is_part_of(home: Ho
         others = pattern_lines(s, incident=third)
     assert "Prone or floor holds were used 2 times in the last 28 days." in lines
     assert not any("floor holds" in line for line in others)
+
+
+@SQLITE_ONLY
+def test_a_debrief_or_review_after_the_last_look_is_counted(home: Home) -> None:
+    first = home.add(0, days_ago=9, measure=Measure(holds=["prone"]), review_after=None)
+    assert [f for f in _flags(home) if f.name == "ground_holds_recurring"] == []
+    second = home.add(3, days_ago=2, measure=Measure(holds=["ground"]))
+    (found,) = [f for f in _flags(home) if f.name == "ground_holds_recurring"]
+    assert sorted(found.incident_ids) == sorted([first, second])
+    with session_scope() as s:
+        numbers = insights.summary(s, setting_id=home.setting_id, start=NOW - timedelta(days=28),
+                                   end=NOW, now=NOW)
+    review = {d.name: d for d in numbers.deadlines}["Review signed within 48 hours"]
+    assert (review.met, review.missed) == (1, 1), "the first was never reviewed, the second was"
