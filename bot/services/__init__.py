@@ -1,1 +1,1 @@
-"""The service layer: every rule of the product, channel-free (see DESIGN.md)."""
+"""The services every channel calls: one runner for every flow, access rules, records, exports."""

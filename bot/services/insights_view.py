@@ -13,8 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot import access
-from bot.services import charts
+from bot.services import access, charts
 from bot.services import insights as service
 from bot.services.report import build_report
 from storage.models import Person, Role, Setting

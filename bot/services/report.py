@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.export import export_records
 from bot.services import charts
 from bot.services import insights as service
+from bot.services.export import export_records
 from storage.models import Setting
 from storage.types import utcnow
 

@@ -15,15 +15,15 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
-from bot import access
+from bot.services import access
 from bot.services.insights_view import (
     InsightsReply,
     ReportFile,
     insights_reply,
     report_for,
 )
-from bot.telegram.debrief import NOT_ENROLLED
-from bot.telegram.extension import App, Context, Extension, services
+from bot.telegram.context import App, Context, Extension, services
+from bot.telegram.handlers import NOT_ENROLLED
 from bot.telegram.transport import acknowledge, with_retry
 from storage import crud
 
@@ -117,9 +117,4 @@ def register(app: App) -> None:
     app.add_handler(CallbackQueryHandler(on_insights_button, pattern=r"^in:[pcsa]:\d+$"))
 
 
-INSIGHTS = Extension(
-    name="insights",
-    register=register,
-    commands={"manager": [("insights", "Patterns, numbers and charts for your setting"),
-                          ("report", "The inspection report (PDF)")]},
-)
+INSIGHTS = Extension(name="insights", register=register)

@@ -233,7 +233,7 @@ def test_every_case_on_postgresql(db_engine: object) -> None:
 
 @SQLITE_ONLY
 def test_the_managers_review_names_the_patterns_the_incident_is_part_of(home: Home) -> None:
-    from bot.reviews import pattern_lines
+    from bot.services.reviews import pattern_lines
     from storage.models import Incident
     from storage.types import utcnow
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import skip_or_fail
 
-from bot.export import export_records, to_csv
 from bot.services import insights
 from bot.services.demo_history import PLANTED, Measure, record_incident
+from bot.services.export import export_records, to_csv
 from storage import crud
 from storage import reviews as review_store
 from storage.db import session_scope

@@ -21,7 +21,7 @@ from support.telegram_fixtures import (  # noqa: F401  (fixtures used by name)
     telegram_env,
 )
 
-from bot.access import CHILD_NOT_YOURS
+from bot.services.access import CHILD_NOT_YOURS
 from bot.services.demo_history import Measure, record_incident
 from bot.services.insights_view import MANAGERS_ONLY
 from storage import crud
