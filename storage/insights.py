@@ -81,8 +81,11 @@ class IncidentFact(SQLModel, table=True):
 class IncidentTag(SQLModel, table=True):
     """One value of a multi-valued fact: kind hold/restriction/equipment/intervention/trigger/staff/flag."""
 
-    __table_args__ = (sa.Index("ix_incidenttag_setting_kind_time", "setting_id", "kind",
-                               "occurred_at"),)
+    # Both cover their queries (no table lookups): every tag of a period, and one kind's counts.
+    __table_args__ = (sa.Index("ix_incidenttag_setting_time", "setting_id", "occurred_at",
+                               "child_id", "incident_id", "kind", "value"),
+                      sa.Index("ix_incidenttag_setting_kind_time", "setting_id", "kind",
+                               "occurred_at", "value", "incident_id"))
 
     incident_id: int = Field(sa_column=sa.Column(
         sa.Integer, sa.ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True,
@@ -295,9 +298,6 @@ class FactRow:
     child_injured: bool
     staff_injured: bool
     ground_hold: bool
-    recorded_at: datetime | None
-    reviewed_at: datetime | None
-    child_spoken_at: datetime | None
     record_hours: float | None
     review_hours: float | None
     child_spoken_hours: float | None
@@ -306,8 +306,7 @@ class FactRow:
 
 FACT_COLUMNS = ("incident_id", "child_id", "occurred_at", "local_minute", "local_weekday",
                 "location", "duration_minutes", "staff_count", "child_injured", "staff_injured",
-                "ground_hold", "recorded_at", "reviewed_at", "child_spoken_at", "record_hours",
-                "review_hours", "child_spoken_hours")
+                "ground_hold", "record_hours", "review_hours", "child_spoken_hours")
 
 
 def facts_between(session: Session, *, setting_id: int, start: datetime, end: datetime,

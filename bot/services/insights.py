@@ -19,7 +19,8 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
 from bot.followups.schedule import Policy as FollowUpPolicy
 from bot.followups.schedule import PolicyError
@@ -458,9 +459,9 @@ def pattern_flags(session: Session, *, setting_id: int, as_of: datetime | None =
     limits = {task: deadlines[task].total_seconds() / 3600 for task in ("debrief", "review",
                                                                         "childview")}
     names = names or names_of(session, setting_id=setting_id)
-    children = 0 if child_id is not None else sum(
-        1 for c in session.exec(select(Child).where(Child.setting_id == setting_id,
-                                                    Child.active == True)))  # noqa: E712
+    children = 0 if child_id is not None else int(session.exec(
+        select(sa.func.count()).select_from(Child).where(
+            Child.setting_id == setting_id, col(Child.active).is_(True))).one())
     context = _Context(as_of=as_of, history=history, children=children, limits=limits)
     flags: list[PatternFlag] = []
     for rule in RULES.values():

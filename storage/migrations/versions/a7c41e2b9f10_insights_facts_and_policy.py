@@ -59,8 +59,10 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['incident_id'], ['incident.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('incident_id', 'kind', 'value'),
     )
+    op.create_index('ix_incidenttag_setting_time', 'incidenttag',
+                    ['setting_id', 'occurred_at', 'child_id', 'incident_id', 'kind', 'value'])
     op.create_index('ix_incidenttag_setting_kind_time', 'incidenttag',
-                    ['setting_id', 'kind', 'occurred_at'])
+                    ['setting_id', 'kind', 'occurred_at', 'value', 'incident_id'])
     op.create_table(
         'insightspolicy',
         sa.Column('setting_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -79,6 +81,7 @@ def downgrade() -> None:
     op.drop_index('ix_debrief_submitted_at', table_name='debrief')
     op.drop_table('insightspolicy')
     op.drop_index('ix_incidenttag_setting_kind_time', table_name='incidenttag')
+    op.drop_index('ix_incidenttag_setting_time', table_name='incidenttag')
     op.drop_table('incidenttag')
     op.drop_index('ix_incidentfact_setting_refreshed', table_name='incidentfact')
     op.drop_index('ix_incidentfact_setting_child_time', table_name='incidentfact')
