@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -36,6 +37,7 @@ _add_nlu_commands()
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
+    pdf = "pdf"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -136,25 +138,85 @@ def run(
 # --- export -------------------------------------------------------------------------------------
 
 
+def _day(text: str | None, *, option: str, zone: str) -> datetime | None:
+    """A --from/--to date (YYYY-MM-DD) as the start of that day in the setting's time zone."""
+    if text is None:
+        return None
+    try:
+        local = datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo(zone))
+        return local.astimezone(UTC)
+    except ValueError:
+        raise _fail(f"{option} must be a date like 2026-03-29, not {text!r}.") from None
+
+
 @app.command()
 def export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
     setting_id: Annotated[int | None, typer.Option("--setting")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (included), YYYY-MM-DD")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
-    """Export incidents and their debriefs for inspection."""
+    """Export incidents and their debriefs for inspection (JSON, CSV, or the PDF report)."""
     from bot.services.export import export_records, to_csv, to_json
     from storage.db import session_scope
+    from storage.models import Setting
+    from storage.types import utcnow
 
     _prepare_database()
     with session_scope() as session:
-        records = export_records(session, setting_id=setting_id)
+        setting = session.get(Setting, setting_id) if setting_id is not None else None
+        zone = setting.timezone if setting else "Europe/London"
+    if setting_id is not None and setting is None:
+        raise _fail(f"There is no setting {setting_id}.")
+    first = _day(start, option="--from", zone=zone)
+    last = _day(end, option="--to", zone=zone)
+    until = (last.astimezone(ZoneInfo(zone)) + timedelta(days=1)).astimezone(UTC) if last else None
+    if first and until and until <= first:
+        raise _fail("--to must not be before --from.")
+    if format is ExportFormat.pdf:
+        from bot.services.report import build_report
+
+        if setting_id is None:
+            raise _fail("The PDF report is for one setting: give --setting ID.")
+        if output is None:
+            raise _fail("Give a file for the PDF: -o report.pdf")
+        now = utcnow()
+        with session_scope() as session:
+            data = build_report(session, setting_id=setting_id, now=now,
+                                start=first or now - timedelta(days=365), end=until or now)
+        output.write_bytes(data)
+        typer.echo(f"Wrote the inspection report to {output}")
+        return
+    with session_scope() as session:
+        records = export_records(session, setting_id=setting_id, start=first, end=until)
     text = to_json(records) if format is ExportFormat.json else to_csv(records)
     if output is None:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     else:
         output.write_text(text, encoding="utf-8")
         typer.echo(f"Wrote {len(records)} incidents to {output}")
+
+
+@app.command("demo-data")
+def demo_data(
+    setting_id: Annotated[int, typer.Option("--setting", help="the setting to add them to")],
+    months: Annotated[int, typer.Option(min=1, max=60)] = 6,
+) -> None:
+    """Add synthetic children, staff and months of incidents with planted patterns (demo only)."""
+    from bot.services.demo_history import PLANTED, generate
+    from storage.db import session_scope
+
+    _prepare_database()
+    with session_scope() as session:
+        try:
+            history = generate(session, setting_id=setting_id, months=months)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"Added {history.incidents} synthetic incidents over {months} months to setting "
+               f"{setting_id}, with {len(history.children)} children and {len(history.staff)} "
+               f"staff (all names end in (demo)).")
+    typer.echo("Planted patterns: " + ", ".join(PLANTED))
 
 
 # --- admin --------------------------------------------------------------------------------------

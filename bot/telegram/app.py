@@ -35,6 +35,7 @@ from bot.services.conversations import Conversations
 from bot.telegram import handlers
 from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
 from bot.telegram.followups import FOLLOWUPS
+from bot.telegram.insights import INSIGHTS
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
@@ -51,7 +52,7 @@ CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
 # The features plugged in, in order; each one's handlers come after the commands and before the
 # catch-alls for buttons and words.
-EXTENSIONS: list[Extension] = [FOLLOWUPS]
+EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
+import storage.insights  # registers the insights tables
 import storage.models  # noqa: F401  (registers the tables)
 from storage.db import get_engine
 
