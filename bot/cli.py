@@ -44,9 +44,13 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _prepare_database() -> None:
+    from storage.crypto import KeyProblem
     from storage.migrate import upgrade
 
-    upgrade()
+    try:
+        upgrade()
+    except KeyProblem as exc:  # one clear line: the message names the key's source, never the key
+        raise _fail(str(exc)) from None
 
 
 # --- db -----------------------------------------------------------------------------------------
