@@ -88,6 +88,12 @@ def fernet_keys() -> tuple[Fernet, ...]:
     return tuple(fernets)
 
 
+def secret_keys() -> list[bytes]:
+    """The configured keys themselves, newest first (validated), to derive other secrets from."""
+    fernet_keys()
+    return [key.encode("ascii") for key in _raw_keys()[0]]
+
+
 @lru_cache
 def key_ring() -> MultiFernet:
     """The Fernet keys in force: encrypt with the first, decrypt with any."""
