@@ -143,18 +143,26 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Export incidents and their debriefs for inspection."""
+    from bot.cli_admin import exporter, write_private
     from bot.export import export_records, to_csv, to_json
+    from storage import crud
     from storage.db import session_scope
 
     _prepare_database()
     with session_scope() as session:
+        if setting_id is not None and crud.get_setting(session, setting_id=setting_id) is None:
+            raise _fail(f"No setting {setting_id}. See `flourish admin list`.")
         records = export_records(session, setting_id=setting_id)
+        crud.record_audit(session, actor_id=None, action="export", object_type="setting",
+                          object_id=setting_id, detail={"by": exporter(), "format": str(format),
+                                                        "incidents": len(records),
+                                                        "to": "file" if output else "stdout"})
     text = to_json(records) if format is ExportFormat.json else to_csv(records)
     if output is None:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {len(records)} incidents to {output}")
+        write_private(output, text.encode("utf-8"))
+        typer.echo(f"Wrote {len(records)} incidents to {output} (readable by you only)")
 
 
 # --- admin --------------------------------------------------------------------------------------
@@ -296,6 +304,15 @@ def _bot_username() -> str:
         typer.secho(f"Could not ask Telegram for the bot's name ({type(exc).__name__}); "
                     "use --bot-username.", err=True)
         return "<your_bot>"
+
+
+def _add_admin_commands() -> None:
+    from bot.cli_admin import register
+
+    register(admin_app, prepare=_prepare_database)
+
+
+_add_admin_commands()
 
 
 def main() -> None:
