@@ -43,6 +43,14 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _name(text: str) -> str:
+    """A display name as given, trimmed; an empty one is refused."""
+    name = " ".join(text.split())
+    if not name or len(name) > 200:
+        raise _fail("--name must be between 1 and 200 characters.")
+    return name
+
+
 def _prepare_database() -> None:
     from storage.crypto import KeyProblem
     from storage.migrate import upgrade
@@ -182,6 +190,7 @@ def add_setting(
 
     if kind not in SettingKind.__members__:
         raise _fail(f"Unknown kind {kind!r}. Choose one of: {', '.join(SettingKind)}")
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         setting = crud.create_setting(session, data=SettingCreate(
@@ -201,6 +210,7 @@ def add_child(
     from storage.db import session_scope
     from storage.models import ChildCreate
 
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
@@ -224,6 +234,7 @@ def add_person(
 
     if role not in ("staff", "manager", "admin"):
         raise _fail("Role must be staff, manager or admin.")
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
@@ -270,11 +281,16 @@ def invite(
         raise _fail("Role must be staff, manager, admin or child.")
     if role == "child" and child_id is None and person_id is None:
         raise _fail("A child invite needs --child ID.")
+    if name is not None:
+        name = _name(name)
     config = get_config()
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
             raise _fail(f"No setting {setting_id}.")
+        if child_id is not None and child_id not in {
+                c.id for c in crud.list_children(session, setting_id=setting_id)}:
+            raise _fail(f"No child {child_id} in setting {setting_id}. See `flourish admin list`.")
         if person_id is not None:
             person = session.get(Person, person_id)
             if person is None or person.setting_id != setting_id:
@@ -316,11 +332,17 @@ _add_admin_commands()
 
 
 def main() -> None:
-    logging.basicConfig(level=get_config().log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    app()
+    try:
+        logging.basicConfig(level=get_config().log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for noisy in ("alembic", "httpx", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        app()
+    except Exception as exc:  # an operator's mistake or a broken environment: one line, exit 1
+        from bot.cli_admin import one_line
+
+        typer.secho(one_line(exc), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -34,6 +34,26 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def one_line(exc: BaseException) -> str:
+    """An unexpected failure of a command as one line that names no data: the database refusing,
+    a directory that cannot be written, a setting that cannot be read."""
+    import pydantic
+    import sqlalchemy as sa
+
+    if isinstance(exc, sa.exc.ArgumentError):
+        return "DATABASE_URL is not a database URL (like postgresql://user@host/flourish)."
+    if isinstance(exc, sa.exc.DBAPIError):
+        first = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return f"The database refused: {type(exc.orig).__name__}: {first[:300]}"
+    if isinstance(exc, pydantic.ValidationError):
+        fields = ", ".join(str(e["loc"][0]).upper() for e in exc.errors() if e.get("loc"))
+        return f"A setting in the environment is not valid: {fields or 'see --help'}."
+    if isinstance(exc, OSError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return f"Cannot use{where}: {exc.strerror or type(exc).__name__}."
+    return f"Flourish stopped: {type(exc).__name__}. Nothing more was done."
+
+
 def write_private(path: Path, data: bytes) -> None:
     """Write a file readable and writable by its owner only (also if it existed before)."""
     try:
