@@ -132,13 +132,22 @@ def run(
             "To try the debrief without Telegram:  flourish chat"
         )
         raise typer.Exit(code=2)
+    from bot.log_hygiene import redact_logs, token_secrets
+
+    redact_logs([*token_secrets(config.telegram_bot_token.get_secret_value()),
+                 *([secret_token] if secret_token else [])])
     _prepare_database()
+    from telegram.error import InvalidToken
+
     from bot.telegram import run_bot
 
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
-    run_bot(config=config, interpreter=_interpreter(background=True), webhook_url=webhook_url,
-            listen=listen, port=port, secret_token=secret_token)
+    try:
+        run_bot(config=config, interpreter=_interpreter(background=True),
+                webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
+    except InvalidToken:
+        raise _fail("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") from None
 
 
 # --- export -------------------------------------------------------------------------------------
