@@ -52,3 +52,21 @@ def redact_logs(secrets: Iterable[str]) -> Redact:
     for handler in root.handlers:
         handler.addFilter(redact)
     return redact
+
+
+def error_text(error: BaseException | None) -> str:
+    """What an error says, when that cannot hold anyone's words: the operating system's reason
+    ("No space left on device"), the database's first line without its parameters, Telegram's
+    answer. For anything else only its type, since a message may quote what someone typed."""
+    if error is None:
+        return "unknown error"
+    name = type(error).__name__
+    if isinstance(error, OSError):
+        return f"{name}: {error.strerror or ''}".rstrip(": ")
+    orig = getattr(error, "orig", None)
+    if orig is not None and type(error).__module__.startswith("sqlalchemy"):
+        first = (str(orig).strip().splitlines() or [""])[0]
+        return f"{name}: {type(orig).__name__}: {first[:300]}"
+    if type(error).__module__.startswith("telegram"):
+        return f"{name}: {str(error)[:300]}"
+    return name

@@ -72,10 +72,13 @@ def rebind_person(session: Session, *, person_id: int, ttl: timedelta) -> str:
 
 def record_stranger(session: Session, *, telegram_user_id: int, attempted: str,
                     chat_type: str = "private") -> None:
-    """Audit a message or press from an account that is not (or no longer) enrolled."""
-    former = session.exec(select(Person.id).where(
+    """Audit a message or press from an account that is not (or no longer) enrolled, or from
+    any account in a group chat (Flourish works in private chats only)."""
+    person = session.exec(select(Person).where(
         Person.telegram_user_id == telegram_user_id)).first()
-    record_audit(session, actor_id=None, action="stranger_refused", object_type="person",
-                 object_id=former, detail={"telegram_user_id": telegram_user_id,
-                                           "attempted": attempted[:64], "chat_type": chat_type,
-                                           "revoked": former is not None})
+    action = "stranger_refused" if chat_type == "private" else "group_refused"
+    record_audit(session, actor_id=person.id if person and person.active else None,
+                 action=action, object_type="person", object_id=person.id if person else None,
+                 detail={"telegram_user_id": telegram_user_id, "attempted": attempted[:64],
+                         "chat_type": chat_type,
+                         "revoked": person is not None and not person.active})

@@ -470,7 +470,8 @@ async def on_message(update: Update, context: Context) -> None:
     if message is None:
         return
     inbound = _inbound_for(update)
-    command = inbound.text.split(maxsplit=1)[0].split("@")[0] if inbound.kind == "text" else ""
+    words = inbound.text.split(maxsplit=1) if inbound.kind == "text" else []
+    command = words[0].split("@")[0] if words else ""  # whitespace only: the engine explains
     if command.startswith("/") and values.control_word(command) is None:
         chat = update.effective_chat
         assert chat is not None

@@ -119,7 +119,7 @@ async def _carry(update: Update, context: Context, run: Run, *, claim: bool = Tr
 
 def _number(context: Context) -> int | None:
     args = context.args or []
-    return int(args[0]) if args and args[0].isdigit() else None
+    return int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 9 else None
 
 
 # --- commands --------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ async def on_voice_button(update: Update, context: Context) -> None:
     assert query is not None
     await acknowledge(query)
     prefix, action, number = (query.data or "").split(":", 2)
-    target = int(number) if number.isdigit() else 0
+    target = int(number) if number.isdigit() and len(number) <= 9 else 0
 
     def run(session: Session, person: Person) -> FlowReply:
         if prefix == "rv":
