@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from bot.followups.cli import app as followups_app
+from bot.followups_cli import app as followups_app
 from nlu.result import Interpreter
 from storage.config import get_config
 
@@ -76,13 +76,16 @@ def db_upgrade() -> None:
 
 @app.command()
 def chat(
-    person_id: Annotated[int | None, typer.Option("--person", help="Debrief as this person id")] = None,
+    person_id: Annotated[int | None, typer.Option("--person", help="Talk as this person id")] = None,
+    command: Annotated[str | None, typer.Option(
+        "--command", help="Open with this command: debrief, review, childview or tell "
+                          "(default: tell for a child, else debrief)")] = None,
     plain: Annotated[bool, typer.Option(help="Use plain words only, without the NLU")] = False,
 ) -> None:
-    """Try the staff debrief in this terminal, on the local database with demo data."""
+    """Try Flourish in this terminal (every flow, as any person), on the local database with demo data."""
     from bot.console import run_chat
-    from bot.conversations import DebriefService
-    from bot.demo import seed_demo
+    from bot.services.conversations import Conversations
+    from bot.services.demo import seed_demo
     from storage import crud
     from storage.db import session_scope
     from storage.models import Person, Role
@@ -101,7 +104,8 @@ def chat(
     if person is None:
         raise _fail("No such person. See `flourish admin list`.")
     interpreter = None if plain else _interpreter()
-    raise typer.Exit(run_chat(person=person, service=DebriefService(interpreter=interpreter)))
+    raise typer.Exit(run_chat(person=person, conversations=Conversations(interpreter=interpreter),
+                              command=command))
 
 
 def _interpreter(*, background: bool = False) -> Interpreter:
@@ -137,17 +141,16 @@ def run(
     redact_logs([*token_secrets(config.telegram_bot_token.get_secret_value()),
                  *([secret_token] if secret_token else [])])
     _prepare_database()
-    from telegram.error import InvalidToken
-
     from bot.telegram import run_bot
+    from bot.telegram.app import TokenRejected
 
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
     try:
         run_bot(config=config, interpreter=_interpreter(background=True),
                 webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
-    except InvalidToken:
-        raise _fail("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") from None
+    except TokenRejected as exc:
+        raise _fail(str(exc)) from None
 
 
 # --- export -------------------------------------------------------------------------------------
@@ -161,7 +164,7 @@ def export(
 ) -> None:
     """Export incidents and their debriefs for inspection."""
     from bot.cli_admin import exporter, write_private
-    from bot.export import export_records, to_csv, to_json
+    from bot.services.export import export_records, to_csv, to_json
     from storage import crud
     from storage.db import session_scope
 

@@ -14,7 +14,7 @@ from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, b
 from support.telegram_fixtures import Home, enrol, invite, settle
 
 from bot.followups.messages import CALLBACK_PREFIX
-from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
+from bot.telegram.handlers import NOT_ENROLLED, ONLY_PRIVATE
 from storage.accounts import revoke_person
 from storage.audit import audit_trail
 from storage.db import session_scope
