@@ -285,7 +285,7 @@ async def start_command(update: Update, context: Context) -> None:
 
 def _number(context: Context) -> int | None:
     args = context.args or []
-    return int(args[0]) if args and args[0].isdigit() else None
+    return int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 9 else None
 
 
 async def service_command(update: Update, context: Context) -> None:
@@ -375,7 +375,8 @@ async def on_message(update: Update, context: Context) -> None:
     if message is None:
         return
     inbound = _inbound_for(update)
-    command = inbound.text.split(maxsplit=1)[0].split("@")[0] if inbound.kind == "text" else ""
+    words = inbound.text.split(maxsplit=1) if inbound.kind == "text" else []
+    command = words[0].split("@")[0] if words else ""  # whitespace only: the engine explains
     if command.startswith("/") and values.control_word(command) is None:
         chat = update.effective_chat
         assert chat is not None
