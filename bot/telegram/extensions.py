@@ -7,6 +7,7 @@ catch-all handlers for buttons and messages. See `bot.telegram.extension.Extensi
 from __future__ import annotations
 
 from bot.followups.telegram import FOLLOWUPS
+from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.debrief import DEBRIEF
 from bot.telegram.extension import Extension
 from bot.telegram.voices import VOICES
@@ -15,4 +16,5 @@ EXTENSIONS: list[Extension] = [
     DEBRIEF,
     FOLLOWUPS,
     VOICES,
+    DASHBOARD,
 ]
