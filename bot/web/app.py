@@ -122,7 +122,19 @@ class Dashboard:
         """POST initData from the Mini App: a session for the enrolled person it was signed for."""
         form = await request.form()
         init_data = str(form.get("init_data") or "")
-        return await _in_thread(self._telegram_sign_in, init_data)
+        response = await _in_thread(self._telegram_sign_in, init_data)
+        if response.status_code != 200 and request.cookies.get(COOKIE):
+            # whoever was signed in on this device before, it is not who Telegram vouches for now
+            await _in_thread(self._end_session, request.cookies[COOKIE], response)
+        return response
+
+    def _end_session(self, token: str, response: Response) -> Response:
+        with self.db() as session:
+            person_id = web_store.end_web_session(session, token=token, now=self.config.clock())
+            if person_id is not None:
+                crud.record_audit(session, actor_id=person_id, action="web_sign_out")
+        response.delete_cookie(COOKIE, path="/")
+        return response
 
     def _telegram_sign_in(self, init_data: str) -> Response:
         if not self.config.bot_token:
@@ -169,17 +181,7 @@ class Dashboard:
     async def sign_out(self, request: Request) -> Response:
         """End this browser's session."""
         token = request.cookies.get(COOKIE, "")
-
-        def end() -> Response:
-            with self.db() as session:
-                person_id = web_store.end_web_session(session, token=token, now=self.config.clock())
-                if person_id is not None:
-                    crud.record_audit(session, actor_id=person_id, action="web_sign_out")
-            response = RedirectResponse("/", status_code=303)
-            response.delete_cookie(COOKIE, path="/")
-            return response
-
-        return await _in_thread(end)
+        return await _in_thread(self._end_session, token, RedirectResponse("/", status_code=303))
 
     # --- pages -----------------------------------------------------------------------------------
 
@@ -248,13 +250,16 @@ class Dashboard:
                 return self.page(request, "sign_in.html", status_code=401, person=None,
                                  message=NOT_SIGNED_IN)
             try:
+                incident = access.check_review(session, person=person, incident_id=incident_id,
+                                               incident=session.get(Incident, incident_id))
+                found = self.reviews.runner.unfinished(session, person=person)
+                if found is None or found[1].context.get("incident_id") != incident.id:
+                    inbound = None  # an answer meant for another (or a finished) review: show this one
                 if inbound is None:
                     reply = self.reviews.open(session, person=person, incident_id=incident_id)
-                    messages = [m for m in reply.messages if m.kind != "info"
-                                or ("Review of" not in m.text and "Side by side" not in m.text)]
+                    messages = [m for m in reply.messages
+                                if not m.text.startswith(("📋 Review of", "Side by side"))]
                 else:
-                    access.check_review(session, person=person, incident_id=incident_id,
-                                        incident=session.get(Incident, incident_id))
                     reply = self.reviews.handle(session, person=person, inbound=inbound,
                                                 flow_id=MANAGER_REVIEW)
                     messages = reply.messages

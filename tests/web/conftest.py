@@ -18,17 +18,18 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from conftest import skip_or_fail
+from reviews.conftest import DEBRIEF_ANSWERS, walk_debrief
 from sqlalchemy.engine import Engine
+from support.botapi_standin import TOKEN
+from support.telegram_fixtures import standin, telegram_config, telegram_env  # noqa: F401
 
 from bot.web.app import WebConfig, create_app
 from bot.web.initdata import sign
-from conftest import skip_or_fail
-from reviews.conftest import DEBRIEF_ANSWERS, walk_debrief
 from storage import crud
 from storage.db import session_scope
 from storage.models import ChildCreate, Incident, Person, PersonCreate, Role, SettingCreate, SettingKind
 from storage.types import utcnow
-from support.botapi_standin import TOKEN
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,9 +46,9 @@ class Ward:
     staff: list[Person]
     other_manager: Person
     child_user: Person
-    late: int       # 30 h ago: one of two debriefs in (record overdue), review due in 18 h
-    fresh: int      # 3 h ago: every debrief in (record done), review due in 45 h
-    old: int        # 6 days ago: record done, review and child overdue
+    late: int       # 29.5 h ago: one of two debriefs in (record overdue), review due in 18.5 h
+    fresh: int      # 2.5 h ago: every debrief in (record done), review due in 45.5 h
+    old: int        # nearly 6 days ago: record done, review and child overdue
     alex_debrief: int
 
 
@@ -78,7 +79,8 @@ def ward(db_engine: Engine) -> Ward:
                                                             kind=SettingKind.children_home))
         other = crud.create_setting(s, data=SettingCreate(name="Rowan Court",
                                                           kind=SettingKind.children_home))
-        assert setting.id is not None and other.id is not None
+        assert setting.id is not None
+        assert other.id is not None
         child = crud.create_child(s, data=ChildCreate(setting_id=setting.id,
                                                       display_name="Robin (test)"))
         crud.create_child(s, data=ChildCreate(setting_id=other.id, display_name="Ash (test)"))
@@ -96,15 +98,16 @@ def ward(db_engine: Engine) -> Ward:
             person.telegram_user_id = row.telegram_user_id
     now = utcnow()
     late_reply = walk_debrief(staff[0], DEBRIEF_ANSWERS, colleagues="Jordan Test")
-    assert late_reply.incident_id is not None and late_reply.submitted_debrief_id is not None
-    move(late_reply.incident_id, at=now - timedelta(hours=30))
+    assert late_reply.incident_id is not None
+    assert late_reply.submitted_debrief_id is not None
+    move(late_reply.incident_id, at=now - timedelta(hours=29, minutes=30))
     fresh = walk_debrief(staff[2], DEBRIEF_ANSWERS)
     assert fresh.incident_id is not None
-    move(fresh.incident_id, at=now - timedelta(hours=3))
+    move(fresh.incident_id, at=now - timedelta(hours=2, minutes=30))
     old = walk_debrief(staff[2], DEBRIEF_ANSWERS)
     assert old.incident_id is not None
     assert len({late_reply.incident_id, fresh.incident_id, old.incident_id}) == 3
-    move(old.incident_id, at=now - timedelta(days=6, minutes=-5))
+    move(old.incident_id, at=now - timedelta(days=6, minutes=-30))
     return Ward(setting_id=setting_id, manager=manager, staff=staff, other_manager=other_manager,
                 child_user=child_user, late=late_reply.incident_id, fresh=fresh.incident_id,
                 old=old.incident_id, alex_debrief=late_reply.submitted_debrief_id)

@@ -33,7 +33,8 @@ def test_a_manager_signs_in_with_signed_init_data_and_sees_today(client: httpx.C
     assert response.status_code == 200, response.text
     assert response.json()["ok"] is True
     cookie = response.headers["set-cookie"]
-    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     page = client.get("/")
     assert "Today at Hazel O&#39;Neill House" in page.text
     assert "Robin (test)" in page.text
@@ -43,7 +44,8 @@ def test_a_manager_signs_in_with_signed_init_data_and_sees_today(client: httpx.C
         assert rows[0].token_hash != client.cookies[COOKIE]  # only the hash is stored
         actions = [e.action for e in s.exec(select(AuditEvent).where(
             AuditEvent.actor_id == ward.manager.id))]
-    assert "web_sign_in" in actions and "web_page" in actions
+    assert "web_sign_in" in actions
+    assert "web_page" in actions
 
 
 def test_forged_expired_and_unknown_init_data_are_refused(client: httpx.Client, ward: Ward) -> None:
@@ -68,7 +70,8 @@ def test_a_one_time_link_signs_in_once_and_expires(client: httpx.Client, served:
     with session_scope() as s:
         link = login_link(s, person=ward.manager, base_url=served.url + "/")
         stale = login_link(s, person=ward.manager, base_url=served.url)
-        assert link is not None and stale is not None
+        assert link is not None
+        assert stale is not None
         s.flush()
         row = s.exec(select(WebLoginLink).order_by(WebLoginLink.id.desc())).first()  # type: ignore[union-attr]
         assert row is not None
@@ -136,3 +139,12 @@ def test_a_manager_of_another_setting_is_refused(client: httpx.Client, ward: War
         response = client.get(path)
         assert response.status_code == 403, path
         assert "Robin" not in response.text
+
+
+def test_a_failed_telegram_sign_in_ends_the_session_already_on_the_device(
+        client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+    assert "Open incidents" in client.get("/").text
+    forged = init_data(ward.staff[0].telegram_user_id or 0, token="123456:not-this-bot")
+    assert _sign_in(client, forged).status_code == 403
+    assert "Open incidents" not in client.get("/").text

@@ -1,7 +1,7 @@
 /* Flourish dashboard: the only script. Telegram's telegram-web-app.js is not used (nothing is
    fetched from elsewhere). A Mini App is opened with #tgWebAppData=...&tgWebAppThemeParams=... in
    the URL fragment: this script applies the theme colours (and keeps them for the next pages),
-   and, on the sign-in page, posts the initData to the server, which checks its signature. */
+   and posts the initData to the server, which checks its signature and starts a session. */
 (function () {
   "use strict";
   var THEME_KEY = "flourish-theme";
@@ -62,6 +62,8 @@
         } else if (status) {
           status.textContent = answer.error;
           status.setAttribute("role", "alert");
+        } else {
+          window.location.replace("/");  // any earlier session was ended: show the sign-in page
         }
       })
       .catch(function () {
@@ -70,7 +72,9 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    if (params.tgWebAppData && document.getElementById("sign-in-status")) {
+    // Opened from Telegram: always sign in as the person Telegram vouches for (a cookie left by
+    // someone else on this device must not decide who is looking).
+    if (params.tgWebAppData) {
       signIn(params.tgWebAppData);
     }
   });
