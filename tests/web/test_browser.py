@@ -17,13 +17,13 @@ from urllib.parse import quote
 import pytest
 from pypdf import PdfReader
 from sqlmodel import col, select
+from support.botapi_standin import BotApiStandIn
+from support.telegram_fixtures import run_application, settle
 
 from storage.config import get_config
 from storage.db import session_scope
 from storage.models import Conversation, Review
 from storage.reviews import review_answers
-from support.botapi_standin import BotApiStandIn
-from support.telegram_fixtures import run_application, settle
 from web.conftest import Served, Ward, init_data
 
 T = TypeVar("T")
@@ -222,14 +222,16 @@ def test_forged_and_expired_sign_ins_and_other_peoples_records_are_refused(
     open_mini_app(page, served, init_data(ward.staff[1].telegram_user_id or 0))
     page.get_by_role("heading", name="My debriefs").wait_for()
     response = page.goto(f"{served.url}/debriefs/{ward.alex_debrief}")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert "something you can open here" in page.inner_text("main")
     assert "Robin" not in page.inner_text("main")
 
     open_mini_app(page, served, init_data(ward.other_manager.telegram_user_id or 0))
     page.get_by_role("heading", name="Today at Rowan Court").wait_for()
     response = page.goto(f"{served.url}/incidents/{ward.late}")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     assert "Robin" not in page.inner_text("main")
 
 
