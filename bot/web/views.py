@@ -134,11 +134,11 @@ def today(session: Session, *, person: Person, now: datetime) -> Today:
     for action in (a for a in late if a.id not in done):
         what = action.description if narrative else "a review action"
         overdue.append(f"Action: {what} (due {action.due_at.astimezone(zone):%a %d %b})")
-    week = web_store.incidents_since(session, setting_id=setting.id, since=now - timedelta(days=7))
+    week = web_store.incident_rows(session, setting_id=setting.id, since=now - timedelta(days=7))
     raised: dict[str, list[int]] = {}
-    for incident in week:
-        for flag in incident.flags:
-            raised.setdefault(flag, []).append(incident.id or 0)
+    for row in week:
+        for flag in row.flags:
+            raised.setdefault(flag, []).append(row.id)
     flags = [(FLAG_TEXT.get(f, f.replace("_", " ")), ids) for f, ids in sorted(raised.items())]
     return Today(setting=setting.name, incidents=incidents, overdue=overdue, flags=flags,
                  narrative=narrative)
@@ -342,27 +342,29 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
     assert setting.id is not None
     zone = _zone(setting)
     days = int(period) if period in PERIODS else 28
-    incidents = web_store.incidents_since(session, setting_id=setting.id,
-                                          since=now - timedelta(days=days), child_id=child_id,
-                                          staff_id=staff_id)
+    since = now - timedelta(days=days)
+    local = {row.id: (row, row.occurred_at.astimezone(zone))
+             for row in web_store.incident_rows(session, setting_id=setting.id, since=since,
+                                                child_id=child_id, staff_id=staff_id)}
+    shifts = {incident_id: shift_of(at) for incident_id, (_, at) in local.items()}
     if shift:
-        incidents = [i for i in incidents if shift_of(i.occurred_at.astimezone(zone)) == shift]
+        local = {i: pair for i, pair in local.items() if shifts[i] == shift}
     children = {c.id: c.display_name for c in crud.list_children(session, setting_id=setting.id)
                 if c.id is not None}
     people = {p.id: p.display_name for p in crud.list_people(session, setting_id=setting.id,
                                                              roles=(Role.staff, Role.manager))
               if p.id is not None}
-    involved = store.staff_by_incident(session, incident_ids=[i.id for i in incidents if i.id])
-    by_child = Counter(children.get(i.child_id, "another child") for i in incidents)
-    by_staff = Counter(people.get(p, "someone else") for ids in involved.values() for p in ids)
-    by_shift = Counter(shift_of(i.occurred_at.astimezone(zone)) for i in incidents)
+    involved = web_store.staff_of_incidents(session, setting_id=setting.id, since=since,
+                                            child_id=child_id, staff_id=staff_id)
+    by_child = Counter(children.get(row.child_id, "another child") for row, _ in local.values())
+    by_staff = Counter(people.get(p, "someone else") for i in local for p in involved.get(i, ()))
+    by_shift = Counter(shifts[i] for i in local)
     flagged: dict[str, list[tuple[int, str]]] = {}
-    for incident in incidents:
-        for flag in incident.flags:
-            flagged.setdefault(flag, []).append(
-                (incident.id or 0, f"{incident.occurred_at.astimezone(zone):%d %b %H:%M}"))
+    for row, at in local.values():
+        for flag in row.flags:
+            flagged.setdefault(flag, []).append((row.id, f"{at:%d %b %H:%M}"))
     return Patterns(
-        period=PERIODS.get(period, PERIODS["28"]), total=len(incidents),
+        period=PERIODS.get(period, PERIODS["28"]), total=len(local),
         by_child=by_child.most_common(), by_staff=by_staff.most_common(),
         by_shift=[(label, by_shift.get(name, 0)) for name, label, _, _ in SHIFTS],
         flags=[(FLAG_TEXT.get(f, f.replace("_", " ")), rows) for f, rows in sorted(flagged.items())],
