@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import uvicorn
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -45,18 +46,23 @@ def webhook_route(app: App, *, secret: str, path: str = "/telegram") -> Route:
     return Route(path, receive, methods=["POST"])
 
 
+def combined_app(app: App, *, config: Config, secret: str, path: str = "/telegram") -> Starlette:
+    """One ASGI app: the bot's webhook at `path`, the dashboard at `/`, and `/healthz`."""
+    assert config.telegram_bot_token is not None
+    return create_app(config=WebConfig(bot_token=config.telegram_bot_token.get_secret_value(),
+                                       secure_cookies=True),
+                      extra_routes=[webhook_route(app, secret=secret, path=path)])
+
+
 async def serve(*, config: Config, interpreter: Interpreter | None, webhook_url: str,
                 host: str, port: int, secret_token: str | None = None,
                 path: str = "/telegram") -> None:
     """Register the webhook, then serve the webhook and the dashboard until stopped."""
     quiet_loggers()
-    assert config.telegram_bot_token is not None
     app = build_application(config=config, interpreter=interpreter)
     secret = secret_token or webhook_secret(config)
-    web = create_app(config=WebConfig(bot_token=config.telegram_bot_token.get_secret_value(),
-                                      secure_cookies=True),
-                     extra_routes=[webhook_route(app, secret=secret, path=path)])
-    server = uvicorn.Server(uvicorn.Config(web, host=host, port=port, access_log=False,
+    server = uvicorn.Server(uvicorn.Config(combined_app(app, config=config, secret=secret, path=path),
+                                           host=host, port=port, access_log=False,
                                            log_level="warning"))
     async with app:
         if app.post_init is not None:

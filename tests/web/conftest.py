@@ -123,7 +123,7 @@ def init_data(telegram_user_id: int, *, age: timedelta = timedelta(seconds=5),
     return sign(fields=fields, bot_token=token)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -139,7 +139,7 @@ class Served:
 def served(db_engine: Engine) -> Iterator[Served]:
     """The dashboard app, served by uvicorn on 127.0.0.1 (plain HTTP, so cookies are not Secure)."""
     app = create_app(config=WebConfig(bot_token=TOKEN, secure_cookies=False))
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
