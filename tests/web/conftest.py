@@ -46,6 +46,7 @@ class Ward:
     staff: list[Person]
     other_manager: Person
     child_user: Person
+    admin: Person
     late: int       # 29.5 h ago: one of two debriefs in (record overdue), review due in 18.5 h
     fresh: int      # 2.5 h ago: every debrief in (record done), review due in 45.5 h
     old: int        # nearly 6 days ago: record done, review and child overdue
@@ -58,12 +59,14 @@ def _person(setting_id: int, name: str, role: Role, **extra: Any) -> Person:
                                                        role=role, **extra))
 
 
-def move(incident_id: int, *, at: datetime) -> None:
-    """Put an incident at a given time (and its debriefs just after it)."""
+def move(incident_id: int, *, at: datetime, flags: list[str] | None = None) -> None:
+    """Put an incident at a given time (and its debriefs just after it), with these flags."""
     with session_scope() as s:
         incident = s.get(Incident, incident_id)
         assert incident is not None
         incident.occurred_at = at
+        if flags is not None:
+            incident.flags = flags
         s.add(incident)
         for debrief in crud.debriefs_of(s, incident_id=incident_id):
             debrief.submitted_at = at + timedelta(hours=1)
@@ -89,8 +92,9 @@ def ward(db_engine: Engine) -> Ward:
     manager = _person(setting_id, "Morgan O'Brien", Role.manager)
     other_manager = _person(other_id, "Casey Test", Role.manager)
     child_user = _person(setting_id, "Robin (test)", Role.child, child_id=child_id)
+    admin = _person(setting_id, "Dee Admin", Role.admin)
     with session_scope() as s:
-        for number, person in enumerate((manager, *staff, other_manager, child_user)):
+        for number, person in enumerate((manager, *staff, other_manager, child_user, admin)):
             row = s.get(Person, person.id)
             assert row is not None
             row.telegram_user_id = 7_000_000_000 + 31 * number
@@ -107,9 +111,10 @@ def ward(db_engine: Engine) -> Ward:
     old = walk_debrief(staff[2], DEBRIEF_ANSWERS)
     assert old.incident_id is not None
     assert len({late_reply.incident_id, fresh.incident_id, old.incident_id}) == 3
-    move(old.incident_id, at=now - timedelta(days=6, minutes=-30))
+    move(old.incident_id, at=now - timedelta(days=6, minutes=-30),
+         flags=["injury", "prone_or_ground_hold"])
     return Ward(setting_id=setting_id, manager=manager, staff=staff, other_manager=other_manager,
-                child_user=child_user, late=late_reply.incident_id, fresh=fresh.incident_id,
+                child_user=child_user, admin=admin, late=late_reply.incident_id, fresh=fresh.incident_id,
                 old=old.incident_id, alex_debrief=late_reply.submitted_debrief_id)
 
 

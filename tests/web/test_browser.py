@@ -274,3 +274,59 @@ def test_a_review_half_in_the_chat_and_half_on_the_web_is_one_signed_review(
     assert answers["legal_necessary_why"]["value"] == "She was about to hit another child"  # chat
     assert answers["minimum_force_why"]["value"] == REVIEW["minimum_force_why"]  # web
     assert len(conversations) == 1
+
+
+def contrast(foreground: str, background: str) -> float:
+    """The WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(colour: str) -> float:
+        channels = [int(v) / 255 for v in colour[colour.index("(") + 1:-1].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_patterns_filter_by_keyboard_and_show_the_incidents_behind_each_point(
+        context: Any, served: Served, ward: Ward, screenshots: Path,
+        request: pytest.FixtureRequest) -> None:
+    page = context.new_page()
+    open_mini_app(page, served, init_data(ward.manager.telegram_user_id or 0))
+    page.get_by_role("heading", name="Today at Hazel O'Neill House").wait_for()
+    for pill in page.locator(".clock").all():  # the clock states are readable on a dark theme
+        colour, background = pill.evaluate(
+            "e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+        assert contrast(colour, background) >= 4.5, (pill.inner_text(), colour, background)
+    page.get_by_role("link", name="Patterns").click()
+    page.get_by_role("heading", name="Patterns", exact=True).wait_for()
+    assert "3 incidents in the last 28 days" in page.inner_text("main")
+    injury = page.locator("li", has_text="Someone was hurt (1)")
+    assert injury.get_by_role("link").count() == 1
+    # every control has a label; the filters work from the keyboard alone
+    for control in page.locator("main select, main textarea, main input").all():
+        assert control.evaluate("e => e.labels.length") >= 1
+    page.get_by_label("Period").select_option("90")
+    page.get_by_label("Staff member").select_option(label="Sam Okafor")
+    page.get_by_role("button", name="Show").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_label("Staff member").input_value() == str(ward.staff[2].id)
+    assert "in the last 90 days" in page.inner_text("main")
+    by_staff = page.locator("table.bars").nth(1).inner_text()
+    assert "Sam Okafor" in by_staff
+    assert "Alex D'Souza" not in by_staff
+    page.get_by_label("Shift").focus()
+    page.keyboard.press("End")  # the last shift: night
+    page.get_by_role("button", name="Show").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_label("Shift").input_value() == "night"
+    by_shift = page.locator("table.bars").nth(2).locator("tbody tr").all_inner_texts()
+    assert by_shift[0].endswith("0")
+    assert by_shift[1].endswith("0")  # early and late are empty when only nights are shown
+    page.set_viewport_size(DESKTOP)
+    shot(page, screenshots, "patterns-desktop", request)
+    page.goto(f"{served.url}/patterns")
+    injury.get_by_role("link").first.click()
+    page.get_by_role("heading", name="Points to reflect on").wait_for()
+    assert "Someone was hurt" in page.inner_text("main")

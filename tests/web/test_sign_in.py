@@ -148,3 +148,16 @@ def test_a_failed_telegram_sign_in_ends_the_session_already_on_the_device(
     forged = init_data(ward.staff[0].telegram_user_id or 0, token="123456:not-this-bot")
     assert _sign_in(client, forged).status_code == 403
     assert "Open incidents" not in client.get("/").text
+
+
+def test_an_admin_sees_today_without_names_or_narrative(client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.admin.telegram_user_id or 0))
+    today = client.get("/")
+    assert "Open incidents (3)" in today.text
+    assert "Robin" not in today.text
+    assert f"Incident {ward.late}," in today.text
+    for path in (f"/incidents/{ward.late}", f"/debriefs/{ward.alex_debrief}", "/patterns",
+                 "/reports/report.pdf"):
+        response = client.get(path)
+        assert response.status_code == 403, path
+        assert "Robin" not in response.text
