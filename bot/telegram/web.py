@@ -18,10 +18,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
+from telegram.error import TelegramError
 
 from bot.telegram.app import build_application, quiet_loggers, webhook_secret
 from bot.telegram.extension import App
+from bot.telegram.transport import send_outbound
 from bot.web.app import WebConfig, create_app
+from dialogues.engine import Outbound
 from nlu.result import Interpreter
 from storage.config import Config
 
@@ -49,8 +52,16 @@ def webhook_route(app: App, *, secret: str, path: str = "/telegram") -> Route:
 def combined_app(app: App, *, config: Config, secret: str, path: str = "/telegram") -> Starlette:
     """One ASGI app: the bot's webhook at `path`, the dashboard at `/`, and `/healthz`."""
     assert config.telegram_bot_token is not None
+
+    async def notify(notices: list[tuple[int, Outbound]]) -> None:
+        for chat_id, notice in notices:
+            try:
+                await send_outbound(app.bot, chat_id, [notice])
+            except TelegramError as exc:
+                log.warning("could not deliver a notice: %s", type(exc).__name__)
+
     return create_app(config=WebConfig(bot_token=config.telegram_bot_token.get_secret_value(),
-                                       secure_cookies=True),
+                                       secure_cookies=True, notify=notify),
                       extra_routes=[webhook_route(app, secret=secret, path=path)])
 
 

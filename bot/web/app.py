@@ -9,13 +9,14 @@ Endpoints are plain functions, so Starlette runs their database work on its thre
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from anyio import from_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.applications import Starlette
@@ -59,6 +60,9 @@ class WebConfig:
     bot_token: str | None
     secure_cookies: bool = True
     clock: Callable[[], datetime] = utcnow
+    # Sends (telegram user id, message) notices to other people, e.g. a new action's owner after a
+    # review signed on the web; None where no bot runs in this process.
+    notify: Callable[[list[tuple[int, Outbound]]], Coroutine[Any, Any, None]] | None = None
 
 
 class Dashboard:
@@ -265,8 +269,15 @@ class Dashboard:
                     messages = reply.messages
             except access.Refused as exc:
                 return self.refused(request, exc, person)
-            return self.page(request, "review.html", person=person, incident_id=incident_id,
+            notices = [(target.telegram_user_id, Outbound(text=n.text, buttons=n.buttons))
+                       for n in reply.notices
+                       if (target := session.get(Person, n.person_id)) is not None
+                       and target.telegram_user_id is not None]
+            page = self.page(request, "review.html", person=person, incident_id=incident_id,
                              messages=[_message(m) for m in messages], status=reply.status)
+        if notices and self.config.notify is not None:  # after the commit, as in the chat
+            from_thread.run(self.config.notify, notices)
+        return page
 
     def patterns(self, request: Request) -> Response:
         """Counts and points to reflect on for a period, filtered by child, staff member and shift."""

@@ -4,6 +4,7 @@ served by uvicorn, with python-telegram-bot's real HTTP stack talking to the loc
 from __future__ import annotations
 
 import asyncio
+import re
 
 import httpx
 import pytest
@@ -12,8 +13,33 @@ from support.botapi_standin import BotApiStandIn
 
 from bot.telegram import build_application
 from bot.telegram.web import SECRET_HEADER, combined_app
+from bot.web.app import COOKIE
 from storage.config import get_config
-from web.conftest import Ward, free_port
+from web.conftest import Ward, free_port, init_data
+
+TYPED_REVIEW = {
+    "spoken_with_staff": "all", "legal_necessary": "yes", "reasonable": "yes",
+    "minimum_force": "yes", "proportionate": "yes", "less_restrictive": "no",
+    "impact_on_child": "Settled within the hour", "restorative": "planned", "informed": "parents",
+    "notifiable": "no", "learning": "Plan quiet time after calls home",
+    "action_1": "Add music to Robin's calming plan", "action_1_owner": "Jordan Test",
+    "action_1_due": "In a week", "action_2": "skip", "plans_to_review": "none",
+}
+
+
+async def sign_review(client: httpx.AsyncClient, incident_id: int) -> None:
+    """Answer a review over plain HTTP (typed answers, as a form post), then sign it off."""
+    page = (await client.get(f"/incidents/{incident_id}/review")).text
+    for _ in range(60):
+        if 'value="summary|submit"' in page:
+            page = (await client.post(f"/incidents/{incident_id}/review",
+                                      data={"payload": "summary|submit"})).text
+            assert "Signed off" in page
+            return
+        question = re.findall(r'data-question="([a-z_0-9]+)"', page)[-1]
+        page = (await client.post(f"/incidents/{incident_id}/review",
+                                  data={"text": TYPED_REVIEW.get(question, "skip")})).text
+    raise AssertionError("the review never reached its summary")
 
 
 async def test_one_port_serves_the_webhook_the_dashboard_and_healthz(
@@ -51,10 +77,23 @@ async def test_one_port_serves_the_webhook_the_dashboard_and_healthz(
                                              headers={SECRET_HEADER: "webhook-secret-for-tests"})
                 assert accepted.status_code == 200
                 calls = await standin.await_for(lambda c: c.method == "sendMessage", since=mark)
+                # a review signed on the web tells a new action's owner on Telegram, as the chat does
+                signed_in = await client.post("/auth/telegram", data={
+                    "init_data": init_data(ward.manager.telegram_user_id or 0)})
+                assert signed_in.status_code == 200
+                assert "Secure" in signed_in.headers["set-cookie"]  # production cookies
+                # (httpx will not send a Secure cookie over plain HTTP: hand it over as TLS would)
+                client.headers["Cookie"] = f"{COOKIE}={signed_in.cookies[COOKIE]}"
+                mark = standin.mark()
+                await sign_review(client, ward.late)
+                notice_calls = await standin.await_for(
+                    lambda c: c.method == "sendMessage"
+                    and c.params["chat_id"] == ward.staff[1].telegram_user_id, since=mark)
         finally:
             server.should_exit = True
             await serving
             await app.stop()
+    assert notice_calls, "the new action's owner was not told"
     text = str(calls[0].params["text"])
     assert f"https://dashboard.example.test:{port}/login/" in text
     assert "works once" in text
