@@ -309,7 +309,10 @@ class Dashboard:
                 exc = access.refuse(session, person=person, action="open_reports",
                                     object_type="setting", object_id=person.setting_id)
                 return self.refused(request, exc, person)
-            return self.page(request, "reports.html", person=person)
+            first, last = reports.period(request.query_params.get("from"),
+                                         request.query_params.get("to"),
+                                         today=self.config.clock().date())
+            return self.page(request, "reports.html", person=person, first=first, last=last)
 
     def download(self, request: Request) -> Response:
         """The inspection records of the manager's setting, as CSV or PDF."""
@@ -323,8 +326,12 @@ class Dashboard:
                 exc = access.refuse(session, person=person, action=f"download_{kind}",
                                     object_type="setting", object_id=person.setting_id)
                 return self.refused(request, exc, person)
+            first, last = reports.period(request.query_params.get("from"),
+                                         request.query_params.get("to"),
+                                         today=self.config.clock().date())
             try:
-                body, media, name = reports.render(session, person=person, kind=kind)
+                body, media, name = reports.render(session, person=person, kind=kind,
+                                                   first=first, last=last)
             except reports.UnknownReport:
                 return PlainTextResponse("Not found", status_code=404)
         return Response(body, media_type=media,

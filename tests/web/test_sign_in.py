@@ -12,6 +12,7 @@ from bot.web.app import COOKIE
 from bot.web.links import login_link
 from storage.db import session_scope
 from storage.models import AuditEvent
+from storage.types import utcnow
 from storage.web import WebLoginLink, WebSession
 from web.conftest import Served, Ward, init_data
 
@@ -161,3 +162,21 @@ def test_an_admin_sees_today_without_names_or_narrative(client: httpx.Client, wa
         response = client.get(path)
         assert response.status_code == 403, path
         assert "Robin" not in response.text
+
+
+def test_reports_download_the_chosen_period_as_csv(client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+    everything = client.get("/reports/records.csv")
+    assert everything.status_code == 200
+    assert everything.headers["content-type"].startswith("text/csv")
+    assert "attachment" in everything.headers["content-disposition"]
+    rows = everything.text.splitlines()
+    assert rows[0].startswith("incident_id,")
+    assert {int(r.split(",")[0]) for r in rows[1:]} == {ward.late, ward.fresh, ward.old}
+    today = utcnow().date()
+    recent = client.get(f"/reports/records.csv?from={today - timedelta(days=2)}&to={today}")
+    assert {int(r.split(",")[0]) for r in recent.text.splitlines()[1:]} == {ward.late, ward.fresh}
+    assert client.get("/reports/anything.exe").status_code == 404
+    with session_scope() as s:
+        exports = list(s.exec(select(AuditEvent).where(AuditEvent.action == "export")))
+    assert len(exports) == 2
