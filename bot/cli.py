@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import typer
 
-from bot.followups.cli import app as followups_app
+from bot.followups_cli import app as followups_app
 from nlu.result import Interpreter
 from storage.config import get_config
 
@@ -65,13 +65,16 @@ def db_upgrade() -> None:
 
 @app.command()
 def chat(
-    person_id: Annotated[int | None, typer.Option("--person", help="Debrief as this person id")] = None,
+    person_id: Annotated[int | None, typer.Option("--person", help="Talk as this person id")] = None,
+    command: Annotated[str | None, typer.Option(
+        "--command", help="Open with this command: debrief, review, childview or tell "
+                          "(default: tell for a child, else debrief)")] = None,
     plain: Annotated[bool, typer.Option(help="Use plain words only, without the NLU")] = False,
 ) -> None:
-    """Try the staff debrief in this terminal, on the local database with demo data."""
+    """Try Flourish in this terminal (every flow, as any person), on the local database with demo data."""
     from bot.console import run_chat
-    from bot.conversations import DebriefService
-    from bot.demo import seed_demo
+    from bot.services.conversations import Conversations
+    from bot.services.demo import seed_demo
     from storage import crud
     from storage.db import session_scope
     from storage.models import Person, Role
@@ -90,7 +93,8 @@ def chat(
     if person is None:
         raise _fail("No such person. See `flourish admin list`.")
     interpreter = None if plain else _interpreter()
-    raise typer.Exit(run_chat(person=person, service=DebriefService(interpreter=interpreter)))
+    raise typer.Exit(run_chat(person=person, conversations=Conversations(interpreter=interpreter),
+                              command=command))
 
 
 def _interpreter(*, background: bool = False) -> Interpreter:
@@ -170,7 +174,7 @@ def export(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
     """Export incidents and their debriefs for inspection."""
-    from bot.export import export_records, to_csv, to_json
+    from bot.services.export import export_records, to_csv, to_json
     from storage.db import session_scope
 
     _prepare_database()

@@ -144,11 +144,29 @@ def redeem_invite(
 # --- conversations ------------------------------------------------------------------------------
 
 
-def active_conversation(session: Session, *, person_id: int) -> Conversation | None:
+def active_conversation(
+    session: Session, *, person_id: int, flow_id: str | None = None
+) -> Conversation | None:
+    """The person's conversation in progress (not paused, not finished), touched last; in one
+    flow, if given."""
     statement = select(Conversation).where(
         Conversation.person_id == person_id, col(Conversation.active).is_(True)
     )
-    return session.exec(statement.order_by(col(Conversation.id).desc())).first()
+    if flow_id is not None:
+        statement = statement.where(Conversation.flow_id == flow_id)
+    order = (col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    return session.exec(statement.order_by(*order)).first()
+
+
+def last_conversation(
+    session: Session, *, person_id: int, flow_id: str | None = None
+) -> Conversation | None:
+    """The person's conversation touched last, in progress, paused or finished; in one flow, if given."""
+    statement = select(Conversation).where(Conversation.person_id == person_id)
+    if flow_id is not None:
+        statement = statement.where(Conversation.flow_id == flow_id)
+    order = (col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    return session.exec(statement.order_by(*order)).first()
 
 
 def save_conversation(
@@ -336,8 +354,8 @@ def forget_messages(session: Session, *, conversation_id: int) -> None:
 
 
 def finished_conversations_with_messages(session: Session) -> list[int]:
-    """Conversations already submitted or cancelled whose chat messages are still tracked
-    (a crash came between the submit and the clean-up)."""
+    """Conversations not in progress (submitted, cancelled or paused: the caller tells them apart)
+    whose chat messages are still tracked (a crash came between a submit and its clean-up)."""
     statement = (
         select(ChatMessage.conversation_id)
         .join(Conversation, col(Conversation.id) == col(ChatMessage.conversation_id))

@@ -214,17 +214,17 @@ def deadline_phrase(deadline_at: datetime | None, *, zone: ZoneInfo, now: dateti
     return f"{state} {local(deadline_at, zone)}"
 
 
-def pending_text(session: Session, *, person: Person, now: datetime) -> str:
-    """Every open follow-up item as one message (for the console and tests)."""
-    items = pending_items(session, person=person)
-    if not items:
-        return "Nothing is waiting for you. Thank you."
+def pending_lines(session: Session, *, person: Person, now: datetime) -> list[str]:
+    """`/pending` lines for follow-ups no service lists itself (the child's view, reflections,
+    colleagues' overdue debriefs), oldest first, each with its deadline."""
     zone = zone_of_person(session, person)
-    lines = ["Waiting for you, oldest first:"]
-    for number, item in enumerate(items, start=1):
+    lines = []
+    for item in pending_items(session, person=person):
+        if item.task not in ("childview", "reflection", "debrief_colleague"):
+            continue
         when = deadline_phrase(item.deadline_at, zone=zone, now=now)
-        lines.append(f"{number}. {item.label}{f' — {when}' if when else ''}")
-    return "\n".join(lines)
+        lines.append(f"• {item.label}{f', {when}' if when else ''}")
+    return lines
 
 
 # --- the weekly digest --------------------------------------------------------------------------

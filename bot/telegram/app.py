@@ -1,8 +1,8 @@
 """The application factory and runner: all of the bot's wiring in one place, no network at import.
 
 `build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
-that run before every feature (each update once; private chats only; enrolled people only), each
-`Extension` listed in `bot/telegram/extensions.py`, then the debrief's catch-alls and an error
+that run before every feature (each update once; private chats only; enrolled people only), the
+commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
 handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
 """
 
@@ -31,9 +31,11 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.conversations import DebriefService
-from bot.telegram import debrief
-from bot.telegram.extension import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.services.conversations import Conversations
+from bot.telegram import handlers
+from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.dashboard import DASHBOARD
+from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
@@ -48,6 +50,9 @@ FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
+# The features plugged in, in order; each one's handlers come after the commands and before the
+# catch-alls for buttons and words.
+EXTENSIONS: list[Extension] = [FOLLOWUPS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -125,7 +130,7 @@ async def private_only(update: Update, context: Context) -> None:
         raise ApplicationHandlerStop
     try:
         if chat.type != "channel":
-            await send_text(context.bot, chat.id, debrief.ONLY_PRIVATE)
+            await send_text(context.bot, chat.id, handlers.ONLY_PRIVATE)
         await with_retry(lambda: context.bot.leave_chat(chat.id), idempotent=True)
     except TelegramError as exc:
         log.info("could not leave a non-private chat: %s", type(exc).__name__)
@@ -146,7 +151,7 @@ async def enrolled_only(update: Update, context: Context) -> None:
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
     if update.effective_message is not None or update.callback_query is not None:
-        await send_text(context.bot, chat.id, debrief.NOT_ENROLLED)
+        await send_text(context.bot, chat.id, handlers.NOT_ENROLLED)
     raise ApplicationHandlerStop
 
 
@@ -174,7 +179,7 @@ async def post_init(app: App) -> None:
     then each extension's own start-up."""
     svc = services(app)
     try:
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in debrief.DEFAULT_COMMANDS])
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in handlers.DEFAULT_COMMANDS])
 
         def enrolled(session: Session) -> list[tuple[int, str]]:
             return [(p.telegram_user_id, str(p.role))
@@ -183,12 +188,12 @@ async def post_init(app: App) -> None:
                     if p.telegram_user_id is not None]
 
         for chat_id, role in await svc.db(enrolled):
-            await debrief.set_commands_for(svc, app.bot, chat_id=chat_id, role=role)
+            await handlers.set_commands_for(app.bot, chat_id=chat_id, role=role)
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
     try:
-        cleaned = await debrief.finish_interrupted_cleanups(svc, app.bot)
+        cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
             log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
     except TelegramError as exc:
@@ -211,39 +216,41 @@ def build_application(
     interpreter: Interpreter | None = None,
     engine: Engine | None = None,
     extensions: Sequence[Extension] | None = None,
+    rate_limiter: bool = True,
 ) -> App:
-    """The bot, wired: guards, then each extension's handlers, then the debrief's catch-alls.
+    """The bot, wired: guards, the commands, each extension's handlers, then the catch-alls.
 
-    `extensions` defaults to `bot.telegram.extensions.EXTENSIONS`. Nothing touches the network
-    until the application is initialised.
+    `extensions` defaults to `EXTENSIONS`. `rate_limiter=False` sets Telegram's rate limiter
+    aside (for measuring the bot's own cost). Nothing touches the network until the application
+    is initialised.
     """
     if config.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     if extensions is None:
-        from bot.telegram.extensions import EXTENSIONS
-
         extensions = EXTENSIONS
-    builder = (ApplicationBuilder()
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (ApplicationBuilder()
                .application_class(FlourishApplication)
                .token(config.telegram_bot_token.get_secret_value())
-               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
                .post_init(post_init)
                .post_shutdown(post_shutdown))
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if config.telegram_base_url:
         base_url, base_file_url = bot_api_urls(config.telegram_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     app: App = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
         config=config, engine=engine or get_engine(),
-        debriefs=DebriefService(interpreter=interpreter), interpreter=interpreter,
+        conversations=Conversations(interpreter=interpreter), interpreter=interpreter,
         extensions=list(extensions))
     app.add_handler(TypeHandler(Update, private_only), group=GUARD_GROUP)
     app.add_handler(TypeHandler(Update, enrolled_only), group=GUARD_GROUP + 1)
+    handlers.register(app)
     for extension in extensions:
         if extension.register is not None:
             extension.register(app)
-    debrief.register_fallbacks(app)
+    handlers.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app
 

@@ -7,7 +7,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update, WebAppInfo
 from telegram.ext import CommandHandler, filters
 
-from bot.telegram.extension import App, Context, Extension, services
+from bot.telegram.context import App, Context, Extension, services
 from bot.telegram.transport import with_retry
 from bot.web.links import CHILDREN_REFUSED, login_link
 from storage import crud
@@ -51,9 +51,4 @@ def register(app: App) -> None:
     app.add_handler(CommandHandler("dashboard", dashboard_command, filters=filters.ChatType.PRIVATE))
 
 
-DASHBOARD = Extension(
-    name="dashboard",
-    register=register,
-    commands={"manager": [("dashboard", "Open the dashboard (incidents, deadlines, patterns)")],
-              "staff": [("dashboard", "See your debriefs in a browser")]},
-)
+DASHBOARD = Extension(name="dashboard", register=register)  # its menu entries: handlers.COMMANDS

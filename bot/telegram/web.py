@@ -21,7 +21,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.telegram.app import build_application, quiet_loggers, webhook_secret
-from bot.telegram.extension import App
+from bot.telegram.context import App
 from bot.telegram.transport import send_outbound
 from bot.web.app import WebConfig, create_app
 from dialogues.engine import Outbound

@@ -32,11 +32,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot import access
-from bot.reviews import MANAGER_REVIEW, ReviewService
+from bot.services import access
+from bot.services.conversations import Conversations
+from bot.services.reviews import MANAGER_REVIEW
 from bot.web import reports, views
 from bot.web.initdata import InitDataError, validate
-from dialogues.engine import Inbound, Outbound
+from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage import web as web_store
 from storage.db import get_engine, session_scope
@@ -72,7 +73,7 @@ class Dashboard:
         self.config = config
         self.engine = engine
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.reviews = ReviewService()
+        self.conversations = Conversations()
 
     # --- plumbing --------------------------------------------------------------------------------
 
@@ -253,22 +254,20 @@ class Dashboard:
             if person is None:
                 return self.page(request, "sign_in.html", status_code=401, person=None,
                                  message=NOT_SIGNED_IN)
+            assert person.id is not None
             try:
-                incident = access.check_review(session, person=person, incident_id=incident_id,
-                                               incident=session.get(Incident, incident_id))
-                found = self.reviews.runner.unfinished(session, person=person)
-                if found is None or found[1].context.get("incident_id") != incident.id:
-                    inbound = None  # an answer meant for another (or a finished) review: show this one
-                if inbound is None:
-                    reply = self.reviews.open(session, person=person, incident_id=incident_id)
-                    messages = [m for m in reply.messages
-                                if not m.text.startswith(("📋 Review of", "Side by side"))]
-                else:
-                    reply = self.reviews.handle(session, person=person, inbound=inbound,
-                                                flow_id=MANAGER_REVIEW)
-                    messages = reply.messages
+                access.check_review(session, person=person, incident_id=incident_id,
+                                    incident=session.get(Incident, incident_id))
             except access.Refused as exc:
                 return self.refused(request, exc, person)
+            if inbound is not None and self._reviewing(session, person.id, incident_id):
+                reply = self.conversations.handle(session, person_id=person.id, inbound=inbound)
+                messages = reply.messages
+            else:  # opening it, or an answer meant for another conversation: show this review
+                reply = self.conversations.command(session, person_id=person.id, name="review",
+                                                   argument=incident_id)
+                messages = [m for m in reply.messages
+                            if not m.text.startswith(("📋 Review of", "Side by side"))]
             notices = [(target.telegram_user_id, Outbound(text=n.text, buttons=n.buttons))
                        for n in reply.notices
                        if (target := session.get(Person, n.person_id)) is not None
@@ -278,6 +277,14 @@ class Dashboard:
         if notices and self.config.notify is not None:  # after the commit, as in the chat
             from_thread.run(self.config.notify, notices)
         return page
+
+    @staticmethod
+    def _reviewing(session: Session, person_id: int, incident_id: int) -> bool:
+        """Whether this person's conversation in progress is the review of this incident."""
+        current = crud.active_conversation(session, person_id=person_id)
+        if current is None or current.flow_id != MANAGER_REVIEW:
+            return False
+        return State.model_validate_json(current.state).context.get("incident_id") == incident_id
 
     def patterns(self, request: Request) -> Response:
         """Counts and points to reflect on for a period, filtered by child, staff member and shift."""

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot.export import export_records, to_csv
+from bot.services.export import export_records, to_csv
 from storage.models import Person, Setting
 
 KINDS = {"records.csv": "text/csv; charset=utf-8", "report.pdf": "application/pdf"}

@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot import access
 from bot.followups import planner
 from bot.followups.schedule import Policy
-from bot.reviews import (
+from bot.services import access
+from bot.services.reviews import (
     MANAGER_REVIEW,
     NOT_SIDE_BY_SIDE,
     SIDE_BY_SIDE_TITLES,
-    STAFF_DEBRIEF,
     format_answer,
     pattern_lines,
 )
+from bot.services.runner import STAFF_DEBRIEF
 from dialogues.engine import FLAG_TEXT
 from dialogues.flow import load_flow
 from storage import crud

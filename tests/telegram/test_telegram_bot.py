@@ -14,7 +14,7 @@ from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, b
 from support.telegram_fixtures import Home, enrol, invite, run_application, settle
 
 from bot.telegram import build_application
-from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
+from bot.telegram.handlers import NOT_ENROLLED, ONLY_PRIVATE
 from dialogues.flow import QuestionType, load_flow
 from nlu.backends import get_interpreter
 from nlu.result import Interpreter

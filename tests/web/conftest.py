@@ -3,23 +3,25 @@ ASGI app served by uvicorn on 127.0.0.1, signed initData, and one headless Chrom
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 import uvicorn
 from conftest import skip_or_fail
-from reviews.conftest import DEBRIEF_ANSWERS, walk_debrief
+from services.conftest import DEBRIEF_ANSWERS, walk_debrief
 from sqlalchemy.engine import Engine
 from support.botapi_standin import TOKEN
 from support.telegram_fixtures import standin, telegram_config, telegram_env  # noqa: F401
@@ -31,6 +33,7 @@ from storage.db import session_scope
 from storage.models import ChildCreate, Incident, Person, PersonCreate, Role, SettingCreate, SettingKind
 from storage.types import utcnow
 
+T = TypeVar("T")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -126,6 +129,13 @@ def init_data(telegram_user_id: int, *, age: timedelta = timedelta(seconds=5),
                                   "language_code": "en"}, separators=(",", ":")),
               "auth_date": str(int((utcnow() - age).timestamp()))}
     return sign(fields=fields, bot_token=token)
+
+
+def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end on its own thread: Playwright's sync API holds the main thread's
+    event loop for the whole session, so async work in these tests runs beside it."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(work())).result(timeout=120)
 
 
 def free_port() -> int:

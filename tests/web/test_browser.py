@@ -4,14 +4,12 @@ and 1280x800 (a desktop) go to .screenshots/ in the worktree."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -24,9 +22,8 @@ from storage.config import get_config
 from storage.db import session_scope
 from storage.models import Conversation, Review
 from storage.reviews import review_answers
-from web.conftest import Served, Ward, init_data
+from web.conftest import Served, Ward, init_data, run_async
 
-T = TypeVar("T")
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 THEME = {"bg_color": "#17212b", "text_color": "#f5f5f5", "hint_color": "#aab4be",
@@ -46,12 +43,6 @@ REVIEW = {
     "action_1": "Add music to Robin's calming plan", "action_1_owner": "Me",
     "action_1_due": "In a week", "action_2": "skip", "plans_to_review": "behaviour support plan",
 }
-
-
-def run_async(work: Callable[[], Coroutine[Any, Any, T]]) -> T:
-    """Run a coroutine to the end on its own thread (Playwright's sync API holds this thread's loop)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(work())).result(timeout=120)
 
 
 def open_mini_app(page: Any, served: Served, data: str) -> None:

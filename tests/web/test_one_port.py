@@ -15,7 +15,7 @@ from bot.telegram import build_application
 from bot.telegram.web import SECRET_HEADER, combined_app
 from bot.web.app import COOKIE
 from storage.config import get_config
-from web.conftest import Ward, free_port, init_data
+from web.conftest import Ward, free_port, init_data, run_async
 
 TYPED_REVIEW = {
     "spoken_with_staff": "all", "legal_necessary": "yes", "reasonable": "yes",
@@ -42,9 +42,14 @@ async def sign_review(client: httpx.AsyncClient, incident_id: int) -> None:
     raise AssertionError("the review never reached its summary")
 
 
-async def test_one_port_serves_the_webhook_the_dashboard_and_healthz(
+def test_one_port_serves_the_webhook_the_dashboard_and_healthz(
         ward: Ward, telegram_env: dict[str, str], standin: BotApiStandIn,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    run_async(lambda: one_port(ward, standin, monkeypatch))
+
+
+async def one_port(ward: Ward, standin: BotApiStandIn, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The body of the test above, on its own event loop."""
     monkeypatch.setenv("FOLLOWUPS_ENABLED", "false")
     port = free_port()
     monkeypatch.setenv("FLOURISH_WEB_URL", f"https://dashboard.example.test:{port}")

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.conversations import DebriefService, Reply
-from bot.demo import seed_demo
+from bot.services.debriefs import DebriefService, Reply
+from bot.services.demo import seed_demo
 from dialogues.engine import Inbound
 from storage import crud
 from storage.db import session_scope

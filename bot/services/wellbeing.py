@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.flow_runner import Notice
+from bot.services.runner import Notice
 from dialogues.engine import Outbound
 from storage import crud
 from storage.models import Person, Role

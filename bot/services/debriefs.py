@@ -1,12 +1,12 @@
-"""Runs a person's conversation: loads its state, steps the engine, stores the result.
+"""The staff debrief: who it is for, what is asked first, and what is stored when it is submitted.
 
-Every transport (Telegram, the console, tests) calls this, so a debrief behaves the same
-everywhere and any process can pick up any conversation where the last one left it.
+It runs on the one `FlowRunner` like every other flow; this module adds only the debrief's own
+start (the children and colleagues to choose from, an incident a colleague already reported) and
+its submission (the incident, the debrief and its answers, and the follow-ups it starts).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,52 +14,37 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.followups import planner as followups
-from dialogues.engine import Engine, Inbound, Outbound, State
-from dialogues.flow import QuestionType, load_flow
+from bot.services.runner import FINISHED, STAFF_DEBRIEF, FlowRunner, Reply
+from dialogues.engine import Inbound, Outbound, State
 from nlu.result import Interpreter
 from storage import crud
-from storage.models import Child, Conversation, Incident, Person, Role, Setting
+from storage.models import Child, Incident, Person, Role, Setting
 from storage.types import utcnow
 
-STAFF_DEBRIEF = "staff_debrief"
 DAY_OFFSETS = {"today": 0, "yesterday": 1, "two_days_ago": 2, "three_plus_days_ago": 3}
+NOTHING_OPEN = "You have no debrief open just now. Send /debrief to start one."
 
-
-@dataclass
-class Reply:
-    """What a transport should send, and what just happened."""
-
-    messages: list[Outbound]
-    status: str = "active"
-    submitted_debrief_id: int | None = None
-    incident_id: int | None = None
-    cancelled: bool = False
-    support_requested: bool = False
-    flags: list[str] = field(default_factory=list)
+__all__ = ["DEBRIEF_ROLES", "STAFF_DEBRIEF", "DebriefService", "Reply", "occurred_at", "pending_debriefs"]
 
 
 class DebriefService:
     """Starts, continues and submits staff debriefs for enrolled people."""
 
     def __init__(self, *, interpreter: Interpreter | None = None) -> None:
-        self.engine = Engine(load_flow(STAFF_DEBRIEF), interpreter)
+        self.runner = FlowRunner(STAFF_DEBRIEF, interpreter=interpreter)
+        self.engine = self.runner.engine
 
     def has_active(self, session: Session, *, person: Person) -> bool:
-        """Whether this person has a debrief in progress."""
-        assert person.id is not None
-        return crud.active_conversation(session, person_id=person.id) is not None
+        """Whether this person has a debrief in progress (or paused)."""
+        return self.runner.unfinished(session, person=person) is not None
 
     def start_or_resume(self, session: Session, *, person: Person, new: bool = False) -> Reply:
         """Resume the debrief in progress, or start the one that is waiting, or a new one."""
         assert person.id is not None
-        conversation = crud.active_conversation(session, person_id=person.id)
-        if conversation is not None and not new:
-            state, messages = self.engine.resume(State.model_validate_json(conversation.state))
-            self._store(session, conversation, state)
-            return Reply(messages=messages)
-        if conversation is not None:
-            conversation.active = False
-            session.add(conversation)
+        if not new:
+            resumed = self.runner.resume(session, person=person)
+            if resumed is not None:
+                return Reply(messages=resumed[1], status=resumed[0].status, flow_id=STAFF_DEBRIEF)
         setting = session.get(Setting, person.setting_id)
         assert setting is not None
         context = self._context(session, person=person, setting=setting)
@@ -69,40 +54,30 @@ class DebriefService:
             incident = pending[0]
             context.update(new_incident=False, incident_id=incident.id)
             preface.append(Outbound(text=self._incident_line(session, incident, setting)))
-        state, messages = self.engine.start(context)
-        conversation = Conversation(person_id=person.id, flow_id=self.engine.flow.id, state="")
-        self._store(session, conversation, state)
-        return Reply(messages=[*preface, *messages])
+        messages = self.runner.begin(session, person=person, context=context, same=None)
+        return Reply(messages=[*preface, *messages], flow_id=STAFF_DEBRIEF)
 
     def handle(self, session: Session, *, person: Person, inbound: Inbound) -> Reply:
-        """Apply one input from this person to their debrief in progress."""
+        """Apply one input to this person's debrief in progress."""
         assert person.id is not None
-        conversation = crud.active_conversation(session, person_id=person.id)
-        if conversation is None:
-            return Reply(messages=[Outbound(
-                text="You have no debrief open just now. Send /debrief to start one.")])
-        state = State.model_validate_json(conversation.state)
-        new_state, messages = self.engine.handle(state, inbound)
-        reply = Reply(messages=messages, status=new_state.status)
+        step = self.runner.step(session, person=person, inbound=inbound)
+        if step is None:
+            return Reply(messages=[Outbound(text=NOTHING_OPEN)], status="none", flow_id=STAFF_DEBRIEF)
+        state, new_state = step.before, step.after
+        reply = Reply(messages=step.messages, status=new_state.status, flow_id=STAFF_DEBRIEF,
+                      conversation_id=step.conversation.id)
         reply.support_requested = (new_state.support_requested and not state.support_requested) or (
             new_state.value("wellbeing_checkin") is True and state.value("wellbeing_checkin") is not True)
         if new_state.status == "submitted":
             incident, debrief_id = self._submit(session, person=person, state=new_state)
             followups.after_submit(session, incident=incident, person_id=person.id,
                                    debrief_id=debrief_id)
-            reply.submitted_debrief_id = debrief_id
+            reply.record_id = debrief_id
             reply.incident_id = incident.id
             reply.flags = list(incident.flags)
-        reply.cancelled = new_state.status == "cancelled"
-        self._store(session, conversation, new_state)
         return reply
 
     # --- internals ----------------------------------------------------------------------------
-
-    def _store(self, session: Session, conversation: Conversation, state: State) -> None:
-        active = state.status not in ("submitted", "cancelled")
-        crud.save_conversation(session, conversation=conversation,
-                               state_json=state.model_dump_json(), active=active)
 
     def _context(self, session: Session, *, person: Person, setting: Setting) -> dict[str, Any]:
         assert setting.id is not None
@@ -139,24 +114,9 @@ class DebriefService:
             incident = found
         debrief = crud.save_debrief(
             session, incident=incident, person_id=person.id, flow_id=state.flow_id,
-            answers=self._answer_rows(state), flags=self.engine.flags(state))
+            answers=self.runner.answer_rows(state), flags=self.engine.flags(state))
         assert debrief.id is not None
         return incident, debrief.id
-
-    def _answer_rows(self, state: State) -> list[dict[str, Any]]:
-        rows = []
-        for question in self.engine.flow.questions:
-            record = state.answers.get(question.id)
-            if record is None or not self.engine.applies(state, question):
-                continue
-            row: dict[str, Any] = {"question_id": question.id, "status": record.status,
-                                   "source": record.source}
-            if question.type is QuestionType.text and record.value is not None:
-                row["text"] = record.value
-            else:
-                row["value"] = record.value
-            rows.append(row)
-        return rows
 
 
 def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) -> datetime:
@@ -167,3 +127,26 @@ def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) 
     clock = state.value("incident_time")
     at = time.fromisoformat(clock) if clock else local_now.time().replace(second=0, microsecond=0)
     return datetime.combine(day, at, tzinfo=zone)
+
+
+DEBRIEF_ROLES = (Role.staff, Role.manager, Role.admin)
+
+
+def pending_debriefs(session: Session, person: Person) -> list[str]:
+    """The /pending lines for debriefs: the one in progress and incidents still to debrief."""
+    assert person.id is not None
+    lines: list[str] = []
+    if person.role not in DEBRIEF_ROLES:
+        return lines
+    last = crud.last_conversation(session, person_id=person.id, flow_id=STAFF_DEBRIEF)
+    if last is not None and State.model_validate_json(last.state).status not in FINISHED:
+        lines.append("• Your debrief in progress: send /debrief to carry on.")
+    setting = session.get(Setting, person.setting_id)
+    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+    for incident in crud.pending_debrief_incidents(session, person_id=person.id):
+        child = session.get(Child, incident.child_id)
+        name = child.display_name if child else "a child"
+        when = incident.occurred_at.astimezone(zone)
+        lines.append(f"• A debrief for the incident with {name} on {when:%a %d %b at %H:%M}: "
+                     "send /debrief.")
+    return lines

@@ -10,8 +10,7 @@ from sqlmodel import select
 from support.botapi_standin import BotApiStandIn, FakeUser, buttons_of
 from support.telegram_fixtures import Home, enrol, settle
 
-from bot.export import export_records, to_csv
-from bot.telegram.voices import REVIEWS
+from bot.services.export import export_records, to_csv
 from storage import crud
 from storage.db import session_scope
 from storage.models import AuditEvent, Child, FollowUp, PersonCreate, Role
@@ -216,7 +215,6 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
     assert f"child_view:{own['id']},Robin T,hurt,answered,yes" in csv_text
     assert {r.detail["attempted"] for r in refusals} == {"open_review", "debrief_start"}
     assert {r.actor_id for r in refusals} == {home.staff[1], child_person_id}
-    assert REVIEWS is not None
 
 
 def current_or_last(user: FakeUser) -> dict[str, Any]:

@@ -1,9 +1,11 @@
-"""Runs any flow other than the staff debrief against the database: load, step, store.
+"""Runs any flow against the database: load a person's conversation, step the engine, store it.
 
-The review, its addenda and both child views share this, so each service only says what happens
-when its flow starts and when it is submitted. A paused conversation is stored as inactive, so
-the person's other conversations (a debrief, say) carry on normally until they come back to it
-with the flow's own command.
+Every flow (the staff debrief, the review and its addenda, both child views) is carried by this one
+runner, so each service only says what happens when its flow starts and when it is submitted.
+One meaning of active and paused for every flow: a conversation row is `active` while it is in
+progress; paused or finished (submitted, cancelled), it is not. A paused conversation is picked up
+again by its flow's command, exactly where it was. A person's current conversation is their active
+one touched last (see `storage.crud.active_conversation`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from dialogues.flow import QuestionType, load_flow
 from nlu.result import Interpreter
 from storage import crud
 from storage.models import Conversation, Person
-from storage.reviews import latest_conversation
 
+STAFF_DEBRIEF = "staff_debrief"
 FINISHED = ("submitted", "cancelled")
 LIVE = ("active", "summary", "choose_edit", "confirm_cancel", "distress")
 
@@ -34,17 +36,40 @@ class Notice:
 
 
 @dataclass
-class FlowReply:
-    """What to send to the person, what to send to others, and what was stored."""
+class Reply:
+    """One turn's outcome, for any flow and any channel: what to send to the person, what to send
+    to others (by person id), what was stored, and where the conversation stands."""
 
     messages: list[Outbound]
     status: str = "active"
     record_id: int | None = None
     notices: list[Notice] = field(default_factory=list)
+    flow_id: str | None = None
+    conversation_id: int | None = None
+    incident_id: int | None = None
+    flags: list[str] = field(default_factory=list)
+    support_requested: bool = False
+    accepted: bool = False  # a pressed button was for the question on screen
 
     @property
     def finished(self) -> bool:
+        """Submitted or cancelled in this turn (or already)."""
         return self.status in FINISHED
+
+    @property
+    def cancelled(self) -> bool:
+        """The conversation was cancelled."""
+        return self.status == "cancelled"
+
+    @property
+    def submitted_debrief_id(self) -> int | None:
+        """The id of the debrief stored by this turn, if a staff debrief was submitted."""
+        if self.flow_id == STAFF_DEBRIEF and self.status == "submitted":
+            return self.record_id
+        return None
+
+
+FlowReply = Reply
 
 
 @dataclass
@@ -67,21 +92,22 @@ class FlowRunner:
     def unfinished(self, session: Session, *, person: Person) -> tuple[Conversation, State] | None:
         """This person's conversation in this flow that is in progress or paused, if any."""
         assert person.id is not None
-        conversation = latest_conversation(session, person_id=person.id, flow_id=self.flow_id)
+        conversation = crud.last_conversation(session, person_id=person.id, flow_id=self.flow_id)
         if conversation is None:
             return None
         state = State.model_validate_json(conversation.state)
         return None if state.status in FINISHED else (conversation, state)
 
     def begin(self, session: Session, *, person: Person, context: dict[str, Any],
-              same: str = "incident_id") -> list[Outbound]:
+              same: str | None = "incident_id") -> list[Outbound]:
         """Start, and return the first messages. An unfinished one about the same thing (the same
-        `context[same]`) is resumed exactly where it was; one about something else is set aside."""
+        `context[same]`) is resumed exactly where it was; one about something else is set aside
+        (cancelled). With `same=None` an unfinished one is always set aside."""
         assert person.id is not None
         found = self.unfinished(session, person=person)
         if found is not None:
             conversation, state = found
-            if state.context.get(same) == context.get(same):
+            if same is not None and state.context.get(same) == context.get(same):
                 state, messages = self.engine.resume(state)
                 self.store(session, conversation, state)
                 return messages
@@ -114,7 +140,9 @@ class FlowRunner:
         self.store(session, conversation, after)
         return Step(conversation=conversation, before=before, after=after, messages=messages)
 
-    def store(self, session: Session, conversation: Conversation, state: State) -> None:
+    @staticmethod
+    def store(session: Session, conversation: Conversation, state: State) -> None:
+        """Save the state; the row is active while the conversation is in progress."""
         crud.save_conversation(session, conversation=conversation,
                                state_json=state.model_dump_json(), active=state.status in LIVE)
 
@@ -127,6 +155,22 @@ class FlowRunner:
                 continue
             found[question.id] = {"status": record.status, "value": record.value}
         return found
+
+    def answer_rows(self, state: State) -> list[dict[str, Any]]:
+        """Every asked question's answer as a stored row: free text apart from coded values."""
+        rows = []
+        for question in self.engine.flow.questions:
+            record = state.answers.get(question.id)
+            if record is None or not self.engine.applies(state, question):
+                continue
+            row: dict[str, Any] = {"question_id": question.id, "status": record.status,
+                                   "source": record.source}
+            if question.type is QuestionType.text and record.value is not None:
+                row["text"] = record.value
+            else:
+                row["value"] = record.value
+            rows.append(row)
+        return rows
 
     def choices(self, state: State) -> dict[str, Any]:
         """Only the button answers (codes, never free text): safe to keep unencrypted for patterns."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.conversations import DebriefService, Reply
+from bot.services.debriefs import DebriefService, Reply
 from dialogues.engine import Inbound
 from storage import crud
 from storage.db import session_scope

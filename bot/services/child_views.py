@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import access
-from bot.flow_runner import FlowReply, FlowRunner, Notice, Step
 from bot.followups import planner
+from bot.services import access
+from bot.services.runner import FlowReply, FlowRunner, Notice, Step
 from dialogues.engine import Button, Inbound, Outbound, State
 from storage import crud
 from storage import reviews as store

@@ -1,29 +1,34 @@
-"""Follow-ups in the Telegram bot: the scheduler's start and stop, the nudge buttons, `/pending` lines.
+"""Follow-ups on Telegram: the `Sender` the reg-35 clock delivers through, the scheduler's start and
+stop, and the nudge buttons.
 
-Listed in `bot/telegram/extensions.py` as `FOLLOWUPS`. A button press acts at once: "Remind me in
-2 hours" plans the nudge again, "Someone else is doing this" takes the task off my list, "Done"
-closes it, and "Review now" / "Start my debrief" / ... opens the work (other features register an
-opener for their task with `register_opener`). A press also proves the message arrived, so a nudge
-left in doubt by a crash is confirmed by it.
+A button press acts at once: "Remind me in 2 hours" plans the nudge again, "Someone else is doing
+this" takes the task off my list, "Done" closes it, and "Review now" / "Start my debrief" / ...
+opens the work through the conversations service. A press also proves the message arrived, so a
+nudge left in doubt by a crash is confirmed by it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
 
+import httpx
 from sqlmodel import Session
-from telegram import Update
-from telegram.error import TelegramError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import CallbackQueryHandler
 
 from bot.followups import messages, planner
+from bot.followups.delivery import Buttons, InDoubt, NotSent, RetryLater, Undeliverable
 from bot.followups.messages import DONE, ELSE, GO, SNOOZE, local
 from bot.followups.schedule import Kind
 from bot.followups.scheduler import FollowUpScheduler
-from bot.telegram.extension import App, Context, Extension, services
-from bot.telegram.transport import acknowledge
+from bot.services.conversations import OPENED_TASKS, TASK_HINTS
+from bot.telegram import handlers
+from bot.telegram.context import App, Context, Extension, services
+from bot.telegram.transport import acknowledge, send_text
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp
@@ -32,19 +37,40 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 SCHEDULER_KEY = "flourish_followups"
-Opener = Callable[[Update, Context, FollowUp], Awaitable[None]]
-_OPENERS: dict[str, Opener] = {}
-_HINTS = {
-    "review": "Send /review to open the review.",
-    "childview": "Send /childview to record the child's view (on your own or with the child).",
-    "reflection": "Just write a few lines here, or talk it through at supervision. Thank you.",
-    "debrief": "Send /debrief to start or carry on.",
-}
+# Errors that mean the request never reached Telegram (no connection was made).
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def register_opener(task: str, opener: Opener) -> None:
-    """Let a feature open its own work from a nudge's first button (task: review, childview, ...)."""
-    _OPENERS[task] = opener
+class TelegramSender:
+    """Delivers nudges with python-telegram-bot, translating its errors for the deliverer."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, *, chat_id: int, text: str, buttons: Buttons) -> int | None:
+        """sendMessage with an inline keyboard; return the message id."""
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
+                                        for label, data in line] for line in buttons]) \
+            if buttons else None
+        try:
+            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+        except RetryAfter as exc:
+            raise RetryLater(_seconds(exc.retry_after)) from exc
+        except Forbidden as exc:
+            raise Undeliverable("blocked") from exc
+        except BadRequest as exc:
+            raise Undeliverable("bad_request") from exc
+        except NetworkError as exc:
+            if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
+                raise NotSent from exc
+            raise InDoubt from exc
+        return getattr(message, "message_id", None)
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value)
 
 
 def kind_of(row: FollowUp) -> Kind | None:
@@ -96,41 +122,18 @@ async def on_button(update: Update, context: Context) -> None:
     if to_open is not None:
         kind = kind_of(to_open)
         task = kind.task if kind else ""
-        opener = _OPENERS.get(task)
-        if opener is not None:
-            await opener(update, context, to_open)
+        incident_id = to_open.incident_id
+        if task in OPENED_TASKS:
+            await handlers.run(update, context, lambda s, person_id: svc.conversations.open_task(
+                s, person_id=person_id, task=task, incident_id=incident_id))
             return
-        if task == "debrief":
-            from bot.telegram.debrief import debrief_command
-
-            await debrief_command(update, context)
-            return
-        note = _HINTS.get(task, "Send /pending to see what is waiting for you.")
+        note = TASK_HINTS.get(task, "Send /pending to see what is waiting for you.")
     if message is not None and note:
         with contextlib.suppress(TelegramError):
             await context.bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
                                                         reply_markup=None)
     if note:
-        from bot.telegram.transport import send_text
-
         await send_text(context.bot, chat_id, note)
-
-
-def pending_lines(session: Session, person: object) -> list[str]:
-    """`/pending` lines for follow-ups other features do not list (the child's view, reflections,
-    colleagues' overdue debriefs), oldest first, each with its deadline."""
-    from storage.models import Person
-
-    assert isinstance(person, Person)
-    now = utcnow()
-    items = [item for item in messages.pending_items(session, person=person)
-             if item.task in ("childview", "reflection", "debrief_colleague")]
-    zone = messages.zone_of_person(session, person)
-    lines = []
-    for item in items:
-        when = messages.deadline_phrase(item.deadline_at, zone=zone, now=now)
-        lines.append(f"• {item.label}{f', {when}' if when else ''}")
-    return lines
 
 
 async def post_init(app: App) -> None:
@@ -141,7 +144,8 @@ async def post_init(app: App) -> None:
         log.info("follow-ups are switched off (FOLLOWUPS_ENABLED=false)")
         return
     scheduler = FollowUpScheduler(
-        engine=svc.engine, bot=app.bot, sweep_seconds=config.followups_sweep_seconds,
+        engine=svc.engine, sender=TelegramSender(app.bot),
+        sweep_seconds=config.followups_sweep_seconds,
         leader_poll_seconds=config.followups_leader_poll_seconds)
     app.bot_data[SCHEDULER_KEY] = scheduler
     await scheduler.start()
@@ -160,4 +164,4 @@ def register(app: App) -> None:
 
 
 FOLLOWUPS = Extension(name="followups", register=register, post_init=post_init,
-                      post_shutdown=post_shutdown, pending=pending_lines)
+                      post_shutdown=post_shutdown)

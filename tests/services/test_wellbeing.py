@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.conversations import DebriefService
-from bot.wellbeing import SUPPORTIVE, checkin_requested
+from bot.services.debriefs import DebriefService
+from bot.services.wellbeing import SUPPORTIVE, checkin_requested
 from dialogues.engine import Inbound
 from storage.db import session_scope
 from storage.models import AuditEvent

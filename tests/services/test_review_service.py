@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.reviews import ReviewService, format_answer, pattern_lines, time_band
+from bot.services.reviews import ReviewService, format_answer, pattern_lines, time_band
 from dialogues.engine import Inbound
 from dialogues.flow import load_flow
 from storage import crud
@@ -278,9 +278,9 @@ def test_opening_the_same_incident_again_carries_on_and_loses_nothing(home: Home
 
 def test_an_action_marked_done_on_its_reminder_leaves_pending_and_is_dated_in_the_export(
         home: Home) -> None:
-    from bot.export import export_records
     from bot.followups import planner
-    from bot.reviews import pending_reviews
+    from bot.services.export import export_records
+    from bot.services.reviews import pending_reviews
 
     incident_id = two_debriefs(home)
     service = ReviewService()

@@ -10,16 +10,15 @@ new, dated addendum (the `review_addendum` flow).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from bot import access
-from bot.flow_runner import FlowReply, FlowRunner, Notice
 from bot.followups import planner
+from bot.services import access
+from bot.services.runner import STAFF_DEBRIEF, FlowReply, FlowRunner, Notice
 from dialogues.engine import FLAG_TEXT, Button, Inbound, Outbound, State
 from dialogues.flow import Flow, Question, QuestionType, load_flow
 from storage import crud
@@ -29,7 +28,6 @@ from storage.types import utcnow
 
 MANAGER_REVIEW = "manager_review"
 REVIEW_ADDENDUM = "review_addendum"
-STAFF_DEBRIEF = "staff_debrief"
 PATTERN_DAYS = 28
 MAX_ACTIONS = 3
 TEXT_PREVIEW = 160
@@ -216,12 +214,6 @@ def signed_view(session: Session, *, review: Review) -> list[Outbound]:
 
 
 # --- the service -----------------------------------------------------------------------------------
-
-
-@dataclass
-class _Opened:
-    incident: Incident | None
-    messages: list[Outbound]
 
 
 class ReviewService:

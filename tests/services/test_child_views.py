@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.child_views import AssistedViewService, ChildViewService
+from bot.services.child_views import AssistedViewService, ChildViewService
 from dialogues.engine import Inbound
 from storage import crud
 from storage import reviews as store

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import textstat
 
-from bot import access
-from bot.child_views import INVITATION, INVITE_LATER, INVITE_YES, LATER, NOTHING_FOR_CHILD
+from bot.services import access
+from bot.services.child_views import INVITATION, INVITE_LATER, INVITE_YES, LATER, NOTHING_FOR_CHILD
 from dialogues.flow import DEFAULT_LABELS, DEFAULT_MESSAGES, load_flow
 
 MAX_GRADE = 3.0

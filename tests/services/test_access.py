@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot import access
-from bot.child_views import AssistedViewService, ChildViewService
-from bot.reviews import ReviewService
+from bot.services import access
+from bot.services.child_views import AssistedViewService, ChildViewService
+from bot.services.reviews import ReviewService
 from storage import crud
 from storage.db import session_scope
 from storage.models import AuditEvent, Debrief, Incident, Person
