@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 import typer
@@ -127,6 +128,8 @@ def run(
     port: Annotated[int, typer.Option(help="Webhook listen port")] = 8443,
     secret_token: Annotated[str | None, typer.Option(
         help="Webhook secret Telegram must send (default: derived from the bot token)")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="With --webhook-url: also serve the dashboard on the same port")] = False,
 ) -> None:
     """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
     config = get_config()
@@ -148,11 +151,39 @@ def run(
 
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
+    if web:
+        if webhook_url is None:
+            raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
+        from bot.telegram.web import run_with_dashboard
+
+        run_with_dashboard(config=config, interpreter=_interpreter(background=True),
+                           webhook_url=webhook_url, host=listen, port=port,
+                           secret_token=secret_token, path=urlparse(webhook_url).path or "/telegram")
+        return
     try:
         run_bot(config=config, interpreter=_interpreter(background=True),
                 webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
     except TokenRejected as exc:
         raise _fail(str(exc)) from None
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port")] = 8080,
+    insecure_cookies: Annotated[bool, typer.Option(
+        help="Allow the session cookie over plain HTTP (only for trying it on this computer)")] = False,
+) -> None:
+    """Serve the dashboard alone (run the bot with polling beside it); /healthz answers 200."""
+    import uvicorn
+
+    from bot.web.app import WebConfig, create_app
+
+    _prepare_database()
+    config = get_config()
+    token = config.telegram_bot_token.get_secret_value() if config.telegram_bot_token else None
+    app = create_app(config=WebConfig(bot_token=token, secure_cookies=not insecure_cookies))
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
 # --- export -------------------------------------------------------------------------------------
