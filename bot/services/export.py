@@ -14,7 +14,6 @@ from typing import Any
 from sqlmodel import Session
 
 from storage import crud, reviews
-from storage.models import Child, Person, Setting
 
 
 def export_records(session: Session, *, setting_id: int | None = None,
@@ -23,12 +22,12 @@ def export_records(session: Session, *, setting_id: int | None = None,
     records = []
     for incident in crud.incidents_for_export(session, setting_id=setting_id):
         assert incident.id is not None
-        setting = session.get(Setting, incident.setting_id)
-        child = session.get(Child, incident.child_id)
+        setting = crud.get_setting(session, setting_id=incident.setting_id)
+        child = crud.get_child(session, child_id=incident.child_id)
         debriefs = []
         for debrief in crud.debriefs_of(session, incident_id=incident.id):
             assert debrief.id is not None
-            person = session.get(Person, debrief.person_id)
+            person = crud.get_person(session, person_id=debrief.person_id)
             answers = {
                 a.question_id: {"status": a.status, "source": a.source,
                                 "value": a.text if a.text is not None else a.value}
@@ -40,7 +39,8 @@ def export_records(session: Session, *, setting_id: int | None = None,
                 "submitted_at": debrief.submitted_at.isoformat() if debrief.submitted_at else None,
                 "answers": answers,
             })
-        staff = [session.get(Person, pid) for pid in crud.staff_of(session, incident_id=incident.id)]
+        staff = [crud.get_person(session, person_id=pid)
+                 for pid in crud.staff_of(session, incident_id=incident.id)]
         records.append({
             "id": incident.id,
             "setting": setting.name if setting else None,
@@ -58,7 +58,7 @@ def export_records(session: Session, *, setting_id: int | None = None,
 
 
 def _name(session: Session, person_id: int | None) -> str | None:
-    person = session.get(Person, person_id) if person_id is not None else None
+    person = crud.get_person(session, person_id=person_id) if person_id is not None else None
     return person.display_name if person else None
 
 
