@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 MAX_PAYLOAD_BYTES = 64
-_OPEN = re.compile(r"^([a-z]+:[a-z]+):(\d+)$")
+_OPEN = re.compile(r"^([a-z]+:[a-z]+):(\d{1,9})$")  # ids that fit the database
 
 
 class Kind(StrEnum):

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from storage.audit import record_audit
+from storage.incident_flags import merge_incident_flags
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -59,8 +60,7 @@ def save_debrief(
         session.add(Answer(debrief_id=debrief.id, question_id=item["question_id"],
                            status=AnswerStatus(item["status"]), value=item.get("value"),
                            text=item.get("text"), source=item.get("source", "user")))
-    incident.flags = sorted(set(incident.flags) | set(flags))
-    session.add(incident)
+    merge_incident_flags(session, incident_id=incident.id, flags=flags)
     record_audit(session, actor_id=person_id, action="debrief_submitted", object_type="debrief",
                  object_id=debrief.id)
     session.flush()
