@@ -121,3 +121,8 @@ def incidents_between(
     if child_id is not None:
         statement = statement.where(Incident.child_id == child_id)
     return list(session.exec(statement.order_by(col(Incident.occurred_at))))
+
+
+def get_debrief(session: Session, *, debrief_id: int | None) -> Debrief | None:
+    """A debrief by id (None for no id)."""
+    return session.get(Debrief, debrief_id) if debrief_id is not None else None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.audit import record_audit
 from storage.invite_codes import (
@@ -166,3 +167,27 @@ def setting_zone(session: Session, *, setting_id: int | None) -> ZoneInfo:
 def managers(session: Session, *, setting_id: int) -> list[Person]:
     """The managers of a setting, oldest first."""
     return list_people(session, setting_id=setting_id, roles=(Role.manager,))
+
+
+def names_in_setting(session: Session, *, setting_id: int) -> tuple[dict[int, str], dict[int, str]]:
+    """The display names of a setting's children and people, by id (including those who left)."""
+    children = session.exec(select(Child).where(Child.setting_id == setting_id))
+    people = session.exec(select(Person).where(Person.setting_id == setting_id))
+    return ({c.id: c.display_name for c in children if c.id is not None},
+            {p.id: p.display_name for p in people if p.id is not None})
+
+
+def child_names(session: Session, *, child_ids: Iterable[int]) -> dict[int, str]:
+    """The display names of these children, by id."""
+    wanted = set(child_ids)
+    if not wanted:
+        return {}
+    rows = session.exec(select(Child).where(col(Child.id).in_(wanted)))
+    return {c.id: c.display_name for c in rows if c.id is not None}
+
+
+def count_children(session: Session, *, setting_id: int) -> int:
+    """How many children a setting has now (active ones)."""
+    statement = select(func.count()).select_from(Child).where(
+        Child.setting_id == setting_id, col(Child.active).is_(True))
+    return int(session.exec(statement).one())
