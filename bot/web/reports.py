@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.services.export import export_records, to_csv
-from storage.models import Person, Setting
+from storage import crud
+from storage.models import Person
 
 KINDS = {"records.csv": "text/csv; charset=utf-8", "report.pdf": "application/pdf"}
 
@@ -43,7 +44,7 @@ def render(session: Session, *, person: Person, kind: str, first: date,
     """(body, media type, file name) of one download for the person's setting and period (audited)."""
     if kind not in KINDS:
         raise UnknownReport(kind)
-    setting = session.get(Setting, person.setting_id)
+    setting = crud.get_setting(session, setting_id=person.setting_id)
     zone = ZoneInfo(setting.timezone if setting else "Europe/London")
     start = datetime.combine(first, time(0, 0), tzinfo=zone)
     end = datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone)
