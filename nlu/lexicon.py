@@ -21,6 +21,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_FILE = DATA_DIR / "nlu.yml"
 TEST_FILE = DATA_DIR / "test" / "nlu.yml"
 TEST_FACTS_FILE = DATA_DIR / "test" / "facts.yml"
+STAFF_WRITTEN_FILE = DATA_DIR / "test" / "staff_written.yml"
+"""Hand-written accounts in staff's own voice: evaluation only, never training data."""
 
 CANONICAL: dict[str, frozenset[str]] = {
     "hold_type": frozenset({"prone", "supine", "ground", "seated", "standing", "kneeling",
