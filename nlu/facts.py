@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from nlu.flags import flags_from_facts
-from nlu.lexicon import CANONICAL, load_training_data, speller
+from nlu.lexicon import speller
+from nlu.people import is_name, name_roles, role_of
 from nlu.result import CONTROL_INTENTS, Entity, Intent, ParseResult
+from nlu.vocabulary import keep_mention, sentence_of, spotter
 
-NOT_THE_PLACE = re.compile(r"\b(?:went|go|gone|going|goes|off|ready|back|sent|put)\s+(?:to\s+)?$")
-"""Before "bed" or "her room": "she went to bed after" says where the child went afterwards."""
 LIST_FACTS = {"hold_type": "hold_types", "location": "locations", "restriction": "restrictions",
               "equipment": "equipment"}
 BOOL_FACTS = {"medication": "prn_medication", "pain": "pain_inflicted",
@@ -101,8 +101,10 @@ _SHORT_UNIT = r"(?P<sunit>h|m|s)"
 DURATION = re.compile(
     rf"(?<![\w.:])(?P<a>{NUM_OR_FUZZY})(?:\s*(?:-|–|to|or)\s*(?P<b>{NUM}))?"
     rf"(?P<half>\s+and\s+a\s+half)?\s*(?:{_UNIT}\b|(?<=\d){_SHORT_UNIT}\b)"
-    rf"(?P<extra>\s*(?:and\s+)?(?:a\s+half|(?P<m>\d+|{_WORDNUM})\s*(?:minutes?|mins?|m)\b))?"
+    rf"(?P<extra>\s*(?:and\s+)?(?:a\s+half|(?P<m>\d+|{_WORDNUM})\s*(?:minutes?|mins?|m)\b"
+    r"|(?P<bare>[0-5]?\d)\b(?!\s*(?:staff|people|of|x\b|[:.]\d|am\b|pm\b|%))))?"
 )
+"""A length: "4 mins", "2-3 minutes", "an hour and a half", "1hr 10" (70 minutes)."""
 SPECIAL_DURATIONS: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"\b(?:an?\s+)?hour\s+and\s+a\s+half\b"), 90),
     (re.compile(r"\bhalf\s+(?:an?\s+)?hour\b"), 30),
@@ -110,6 +112,11 @@ SPECIAL_DURATIONS: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"\b(?:a|one)\s+min(?:ute)?\s+or\s+two\b"), 2),
 ]
 AFTER_NOT_DURATION = re.compile(r"\s*(?:later|ago|earlier|before(?:hand)?|after(?:wards)?\b)")
+FOR_UNTIL = re.compile(r"\bfor\s+(?:about\s+|approx\.?\s+|around\s+|roughly\s+|nearly\s+|maybe\s+"
+                       r"|a\s+good\s+)?$")
+CLAUSE_AFTER = re.compile(r"\s*(?:after|before)\s+(?:he|she|they|i|we|staff|yp|the|his|her|being|a"
+                          r"|an|it)\b")
+"""'held for 3 mins after he hit Sam': a length, then what led to it (not "an hour after")."""
 BEFORE_NOT_DURATION = re.compile(r"(?:\bevery|\bwithin|\bin the (?:last|first)|\bafter)\s*$")
 _TIME = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}p>am|pm)?"
 TIME_RANGE = re.compile(
@@ -170,9 +177,10 @@ def durations(low: str) -> list[tuple[int, int, float]]:
     for match in DURATION.finditer(low):
         if not free(*match.span()):
             continue
-        if AFTER_NOT_DURATION.match(low, match.end()) or BEFORE_NOT_DURATION.search(
-            low[max(0, match.start() - 20):match.start()]
-        ):
+        lead = low[max(0, match.start() - 20):match.start()]
+        held_for = FOR_UNTIL.search(lead) and CLAUSE_AFTER.match(low, match.end())
+        if (AFTER_NOT_DURATION.match(low, match.end()) and not held_for) or \
+                BEFORE_NOT_DURATION.search(lead):
             continue
         value = number(match.group("b") or match.group("a"))
         if value is None:
@@ -182,12 +190,47 @@ def durations(low: str) -> list[tuple[int, int, float]]:
             value += 0.5
         unit = (match.group("unit") or match.group("sunit") or "m")[0]
         minutes = value * {"h": 60.0, "m": 1.0, "s": 1 / 60}[unit]
-        if unit == "h" and match.group("m"):
-            minutes += number(match.group("m")) or 0
+        if unit == "h" and (match.group("m") or match.group("bare")):
+            minutes += number(match.group("m") or match.group("bare")) or 0
         if 0 < minutes <= 24 * 60:
             found.append((match.start(), match.end(), round(minutes, 2)))
             taken.append(match.span())
     return found
+
+
+HOLD_CONTEXT = re.compile(
+    r"\b(?:hold|held|holding|holds|restrain\w*|restraint|pi|hands[- ]on|physical\w*|seated|sat"
+    r"|standing|stood|prone|supine|floor|ground|escort\w*|guide[ds]?|guiding|door|locked|isolation"
+    r"|time[- ]?out|separation|kept\s+in|wrap|figure\s+of\s+four|elbows?|harness|safe\s+space"
+    r"|basket|kneeling|knelt|released|let\s+go|restriction|intervention)\b"
+)
+EPISODE_CONTEXT = re.compile(
+    r"\b(?:whole|all\s+in\s+all|overall|altogether|incident|episode|missing|awol|absent|gone"
+    r"|roof|escalat\w*|calm\w*|sat\s+with|stayed\s+with|waited|waiting|followed|following"
+    r"|been\s+in|crying|cried|journey|contact|police|talked|talking|search\w*|shift)\b"
+)
+"""Words around a length that is the whole episode, an absence or the aftermath, not the hold."""
+
+
+def hold_duration(low: str, found: list[tuple[int, int, float]]) -> float | None:
+    """The length of the hold or restriction itself among the lengths a text states.
+
+    A length in a clause about the hold wins over one about the whole episode, an absence or the
+    aftermath ("on the roof for an hour ... the hold itself 4 mins" is 4); among equals, the longest.
+    """
+    bounds = clause_bounds(low)
+    tied: list[float] = []
+    plain: list[float] = []
+    for start, end, minutes in found:
+        clause = _clause_of(bounds, start)
+        text = low[clause[0]:max(clause[1], end)]
+        if EPISODE_CONTEXT.search(text) and not HOLD_CONTEXT.search(text):
+            continue
+        (tied if HOLD_CONTEXT.search(text) and not EPISODE_CONTEXT.search(text) else plain).append(
+            minutes)
+    if tied:
+        return max(tied)
+    return max(plain) if plain else None
 
 
 # ---------------------------------------------------------------- staff counts
@@ -350,7 +393,7 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
 BOUNDARY = re.compile(
     r"[.;!?\n]+(?=\s|$)|[;!?\n]|,|\s[-–]\s|\b(?:but|however|although|though|whereas|instead|then"
     r"|until|till|because|when|while|whilst|after|before|once|so|which|who|where|apart from"
-    r"|except)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
+    r"|except|other than)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
 )
 NEG_CUE = re.compile(
     r"\b(?:no|not|never|without|nobody|neither|nor|nothing|zero|cannot|avoided|avoid"
@@ -362,7 +405,8 @@ HYPO_CUE = re.compile(
     r"\b(?:risk of|at risk|risk|prevent|prevented|preventing|to stop|stop (?:her|him|them)"
     r"|stopping|trying to|tried to|try to|attempt(?:ed|ing)? to|going to|threaten(?:ed|ing)? to"
     r"|could have|might have|would have|could|might|may|in case|potential|likely to|about to"
-    r"|wanted to|want to|asked to|if)\b"
+    r"|wanted to|want to|asked to|if|alleg\w*|(?:he|she|they|yp|child|pupil)\s+(?:said|says"
+    r"|claims?|claimed|complained|thinks|thought|felt|feels|reported))\b"
 )
 POST_NEG = re.compile(
     r"^\s*(?:[:=-]+\s*)?(?:(?:was|were|is|are|has been|have been|had been|been|also)\s+)?"
@@ -380,6 +424,8 @@ LIST_COMMA = re.compile(r"^\s*,\s*$")
 COMMA_GAP = re.compile(r"^\s*(?:,|and|,\s*and)?\s*$")
 
 
+DOUBLE_NEGATIVE = re.compile(r"\b(?:can'?t|cannot|couldn'?t|wouldn'?t|not)\s+(?:say|said|claim)\s+"
+                             r"(?:that\s+)?(?:no|nobody|no\s+one|no-one|noone|none|nothing)\b")
 MAX_CUE_WORDS = 6
 MAX_HYPO_WORDS = 3
 
@@ -422,7 +468,12 @@ def _words(text: str) -> list[str]:
 
 def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) -> str:
     """"neg", "hypo" or "pos" for one entity, from the cues around it in its clause."""
+    if NEG_CUE.search(low, span.start, span.end):  # "the hold wasn't hurting her"
+        span.cue = "inside"
+        return "neg"
     before = low[clause[0]:span.start]
+    if DOUBLE_NEGATIVE.search(before):  # "can't say no one was hurt" says nothing either way
+        return "hypo"
     cue_end, kind = -1, ""
     for rx, name in ((NEG_CUE, "neg"), (HYPO_CUE, "hypo")):
         for match in rx.finditer(before):
@@ -450,56 +501,117 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
 
 STAFF_WORDS = frozenset({"i", "me", "my", "myself", "we", "us", "our", "ourselves", "staff",
                          "colleague", "colleagues", "colleague's", "staff's", "i'm", "i've",
-                         "i'd", "co-worker", "manager", "teacher", "deputy", "im", "ive"})
+                         "i'd", "co-worker", "manager", "teacher", "deputy", "im", "ive", "ta",
+                         "rsw", "nurse", "driver", "teacher's", "manager's", "tas", "teachers"})
 CHILD_WORDS = frozenset({"she", "he", "her", "him", "his", "hers", "herself", "himself", "yp",
                          "yp's", "child", "child's", "cyp", "boy", "girl", "pupil", "student",
                          "resident", "kid", "young", "she's", "he's", "shes", "hes"})
 EVERYONE_WORDS = frozenset({"anyone", "anybody", "everyone", "everybody", "nobody", "noone",
                             "either", "neither", "all", "one", "both"})
-OBJECT_ONLY = frozenset({"her", "him", "me", "us"})
+OBJECT_ONLY = frozenset({"her", "him", "me", "us", "his", "my"})
+"""Words that can name whose body part it was rather than who was hurt ("on her arm")."""
 SUBJECT_WINDOW = 5
 """How many words before an injury word are searched for whose injury it was."""
+SENTENCE_WINDOW = 14
+"""Failing that, how many words back in the sentence ("dev got kicked in the shin, bruised")."""
+BITES = frozenset({"bitten", "bite", "bite mark", "bite marks", "teeth marks", "bit me"})
+"""A bite on a named person with no other role is a colleague's: it is the child who bites."""
+CHILD_MARKS = frozenset({"marks", "mark", "red marks", "red mark", "redness"})
+"""Said of nobody in particular, marks are looked for on the child (a body check)."""
+BY_CHILD = re.compile(r"\s*(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:yp|child|him|her|young\s+person"
+                      r"|pupil)\b")
+"""'bitten by yp', 'bent back by the yp': someone else was hurt by the child, so staff."""
+SKIP_AFTER = frozenset({"found", "seen", "noted", "observed", "sustained", "recorded", "caused",
+                        "were", "was", "done", "checked"})
+BODY_PARTS = frozenset({"arm", "arms", "hand", "hands", "wrist", "wrists", "face", "head", "leg",
+                        "legs", "knee", "knees", "neck", "back", "cheek", "lip", "nose", "finger",
+                        "fingers", "thumb", "shin", "chin", "forehead", "elbow", "shoulder", "ear",
+                        "eye", "foot", "feet", "ankle", "hair", "scalp", "stomach", "chest",
+                        "forearm", "thigh", "upper", "left", "right", "knuckles", "body"})
+
+
+@dataclass
+class _People:
+    """Who the names of one text are (see nlu.people)."""
+
+    low: str
+    roles: dict[str, str]
+    default: str = "child"
+
+    def subject(self, word: str, following: list[str]) -> frozenset[str]:
+        """Whose injury a word points to: a pronoun, a role, everyone, or a name."""
+        word = speller().fix(word) if word.isalpha() else word  # "stff member"
+        if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
+            return frozenset({"staff"})
+        if word in STAFF_WORDS:
+            return frozenset({"staff"})
+        if word in CHILD_WORDS:
+            return frozenset({"child"})
+        if word in EVERYONE_WORDS:
+            return frozenset({"child", "staff"})
+        if is_name(word) and (word.removesuffix("'s") in self.roles or word.endswith("'s")
+                              or _NAME_SUBJECT.match(" ".join(following[:2]))):
+            return frozenset({role_of(word, roles=self.roles, low=self.low,
+                                      default=self.default)})
+        return frozenset()
+
+
+_NAME_SUBJECT = re.compile(r"^(?:has|had|got|was|is|received|suffered|sustained|hurt|cut|twisted"
+                           r"|bruised|scratched|no|not)\b")
 
 
 def _subject_of(word: str, following: list[str]) -> frozenset[str]:
-    if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
-        return frozenset({"staff"})
-    if word in STAFF_WORDS:
-        return frozenset({"staff"})
-    if word in CHILD_WORDS:
-        return frozenset({"child"})
-    if word in EVERYONE_WORDS:
-        return frozenset({"child", "staff"})
-    return frozenset()
+    return _People("", {}).subject(word, following)
 
 
-def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -> frozenset[str]:
+def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str,
+                     people: _People | None = None) -> frozenset[str]:
     """Whose injury an injury word is about: {"child"}, {"staff"}, both, or empty (not said)."""
+    people = people or _People(low, {})
+    surface = " ".join(low[span.start:span.end].split())
+    if surface in BITES:
+        people = _People(low, people.roles, default="staff")
     inside = _words(low[span.start:span.end])
     if any(word in ("me", "us", "my") for word in inside):
         return frozenset({"staff"})
+    for word in inside:
+        if is_name(word) and word.removesuffix("'s") in people.roles:
+            return people.subject(word, [])
+    if BY_CHILD.match(low, span.end):
+        return frozenset({"staff"})
     after = _words(low[span.end:clause[1]])[:8]
-    if after and after[0] in OBJECT_ONLY:  # "he scratched me"
-        return _subject_of(after[0], after[1:])
+    if after and after[0] in OBJECT_ONLY and not (after[1:2] and after[1] in BODY_PARTS):
+        return people.subject(after[0], after[1:])  # "he scratched me"
     if cue in ("nobody", "no one", "no-one", "noone", "neither", "none"):
-        return _subject_of("neither" if cue == "neither" else "nobody", after)
+        return people.subject("neither" if cue == "neither" else "nobody", after)
     stop_at_cue = cue in ("no", "zero", "without", "post")
     before_text = re.split(r"[,:(]|\s[-–]\s", low[clause[0]:span.start])[-1]
+    if stop_at_cue:  # "yp no injuries", "kai himself no marks": the subject just before the cue
+        lead = _words(re.split(r"[,.;:(]", low[max(0, span.start - 40):span.start])[-1])
+        while lead and lead[-1] in ("no", "zero", "without", "nil", "himself", "herself", "had",
+                                    "has", "sustained", "with"):
+            lead.pop()
+        if lead and (subject := people.subject(lead[-1], ["no"])) and lead[-1] not in OBJECT_ONLY:
+            return subject
     before = [] if stop_at_cue else _words(before_text)
     fallback: frozenset[str] = frozenset()
     for i in range(len(before) - 1, max(-1, len(before) - 1 - SUBJECT_WINDOW), -1):
-        subject = _subject_of(before[i], before[i + 1:])
+        subject = people.subject(before[i], before[i + 1:])
         if subject and before[i] not in OBJECT_ONLY:
             return subject
         fallback = fallback or subject
     found: set[str] = set()
+    while after and after[0] in SKIP_AFTER:
+        after = after[1:]
     if after and after[0] in ("staff", "yp", "anyone", "anybody", "everyone", "both", "either",
                               "myself"):
-        found |= _subject_of(after[0], after[1:])
+        found |= people.subject(after[0], after[1:])
     elif after and after[0] in ("on", "to", "for", "of", "in", "onto"):
         expect_joiner = False
         for i, word in enumerate(after[1:6], start=1):
-            subject = _subject_of(word, after[i + 1:])
+            subject = people.subject(word, after[i + 1:]) if not (
+                word in ("her", "his", "their") and after[i + 1:i + 2]
+                and after[i + 1] in BODY_PARTS) else frozenset()
             if word in ("or", "and", "nor", "/"):
                 expect_joiner = False
             elif expect_joiner:
@@ -510,7 +622,115 @@ def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -
                 expect_joiner = True
             elif word not in ("the", "a", "an", "both", "young"):
                 break
-    return frozenset(found) or fallback
+    if found:
+        return frozenset(found)
+    if not stop_at_cue and not fallback:  # look further back in the sentence
+        sentence = sentence_of(low, span.start)
+        earlier = _words(low[sentence[0]:span.start])
+        for i in range(len(earlier) - 1, max(-1, len(earlier) - 1 - SENTENCE_WINDOW), -1):
+            word = earlier[i]
+            if word in ("her", "his", "their") and earlier[i + 1:i + 2] and \
+                    earlier[i + 1] in BODY_PARTS:
+                continue
+            subject = people.subject(word, earlier[i + 1:])
+            if subject:
+                return subject
+    if not fallback and " ".join(low[span.start:span.end].split()) in CHILD_MARKS:
+        return frozenset({"child"})
+    return fallback
+
+
+NOT_HURT = re.compile(
+    r"\b(?P<who>[a-z][a-z'-]*)(?:\s+(?:was|is|were|are|seemed|seems|looked|appeared|all|both|also"
+    r"|himself|herself|themselves|too))*\s+(?:ok|okay|fine|alright|unhurt|uninjured|unharmed"
+    r"|not\s+hurt|not\s+injured)\b(?=\s*(?:after\w*|now|too|though|tho)?\s*(?:[,.;!?\n]|$|but"
+    r"|and|\())"
+)
+"""'he was ok after', 'yp unhurt', 'staff all fine': that person was not hurt."""
+NEITHER_WAS = re.compile(r"\b(?:and\s+)?(?:neither|nor)\s+(?:was|were|did)\s+(?P<who>[a-z][a-z'-]*)")
+NOTHING_FOUND = re.compile(r"\b(?:nothing|no\s+marks?)\s+(?:was\s+)?found\b|\bbody\s+(?:map|check)"
+                           r"\s+(?:clear|fine|ok)\b")
+
+
+def _not_hurt_spans(low: str, people: _People) -> list[_Span]:
+    """Negated injury mentions said as "X was fine", "neither was he", "checked, nothing found"."""
+    spans: list[_Span] = []
+    for match in NOT_HURT.finditer(low):
+        who = match.group("who")
+        subject = people.subject(who, ["was"])
+        if subject and who not in ("her", "him", "us"):
+            spans.append(_Span("injury", "injury", match.start(), match.end(), "neg", subject, "ok"))
+    for match in NEITHER_WAS.finditer(low):
+        subject = people.subject(match.group("who"), ["was"])
+        if subject and re.search(r"\b(?:not|n't|wasnt|never|no)\b", low[:match.start()]):
+            spans.append(_Span("injury", "injury", match.start(), match.end(), "neg", subject, "ok"))
+    for match in NOTHING_FOUND.finditer(low):
+        spans.append(_Span("injury", "injury", match.start(), match.end(), "neg",
+                           frozenset({"child"}), "ok"))
+    return spans
+
+
+MED_OFFERED = re.compile(r"\b(?:offer\w*|consider\w*|suggest\w*|discuss\w*|prompt\w*"
+                         r"|asked\s+(?:for|if|whether|about))\b")
+MED_GIVEN = re.compile(r"\b(?:given|gave|administered|took|taken|take|accepted|swallowed"
+                       r"|had\s+(?:his|her|their|it))\b")
+MED_REFUSED = re.compile(r"\b(?:refus\w*|declin\w*|spat\s+(?:it\s+)?out|(?:wouldn'?t|would\s+not"
+                         r"|didn'?t|did\s+not|won'?t|not)\s+(?:\w+\s+)?(?:take|give|given|have)"
+                         r"|wasn'?t\s+(?:\w+\s+)?given)\b")
+MED_WINDOW = 90
+"""How far around a mention of medication its outcome is looked for, inside the sentence."""
+
+
+def _medication_status(low: str, span: _Span, sentence: tuple[int, int]) -> str:
+    """Given ("pos"), refused or not given ("neg"), or only offered ("hypo"): the last outcome wins.
+
+    "offered but declined" is false; "refused at first but took it at ten past" is true;
+    "prn was offered" says nothing either way (DESIGN.md).
+    """
+    start = max(sentence[0], span.start - MED_WINDOW)
+    end = min(sentence[1], span.end + MED_WINDOW)
+    window = _spell_fixed(low[start:end], low[start:end])[0]  # "offered and takeen"
+    offered = MED_OFFERED.search(window)
+    if not offered and not re.compile(r"\b(?:refus|declin)").search(window):
+        return span.status  # "no meds given", "prn not needed": the cues have said it
+    outcomes = [(m.start(), "neg") for m in MED_REFUSED.finditer(window)]
+    taken = {m.start() for m in MED_REFUSED.finditer(window)}
+    outcomes += [(m.start(), "pos") for m in MED_GIVEN.finditer(window)
+                 if not any(t <= m.start() < t + 30 for t in taken)]
+    if outcomes:
+        return max(outcomes)[1]
+    if offered and span.status == "pos":
+        return "hypo"
+    return span.status
+
+
+PRONOUNS = frozenset({"he", "she", "his", "her", "him", "she's", "he's", "shes", "hes", "they"})
+
+
+def _by_pronoun(low: str, span: _Span) -> bool:
+    """Whether the nearest person named before an injury is only "he" or "she"."""
+    sentence = sentence_of(low, span.start)
+    for word in reversed(_words(low[sentence[0]:span.start])[-SUBJECT_WINDOW:]):
+        if word in PRONOUNS:
+            return True
+        if word in STAFF_WORDS or word in CHILD_WORDS or is_name(word):
+            return False
+    return False
+
+
+def _drop_weak_child_injuries(low: str, spans: list[_Span]) -> None:
+    """A child injury read only from "she" loses to the text saying outright that the child was
+    not hurt ("Priya got headbutted, she's got a bump. kai no injuries": she is Priya)."""
+    injuries = [s for s in spans if s.entity == "injury"]
+    said_unhurt = any(s.status == "neg" and s.subjects == {"child"} and not _by_pronoun(low, s)
+                      for s in injuries)
+    if not said_unhurt:
+        return
+    for span in injuries:
+        if span.status == "pos" and "child" in span.subjects and _by_pronoun(low, span):
+            span.subjects = span.subjects - {"child"} or frozenset({"staff"}) \
+                if span.subjects != {"child"} else frozenset()
+            span.status = "hypo" if not span.subjects else span.status
 
 
 # ---------------------------------------------------------------- the result
@@ -554,19 +774,6 @@ def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
     return intent
 
 
-def _canonical(entity: Entity, low: str, synonyms: dict[str, str]) -> str | None:
-    from nlu.lexicon import canonical_value, surface_table
-
-    value = canonical_value(entity.entity, entity.value, synonyms=synonyms)
-    if value is None:
-        surface = " ".join(low[entity.start:entity.end].split())
-        value = canonical_value(entity.entity, surface, synonyms=synonyms)
-        if value is None and surface in surface_table():
-            kind, canon = surface_table()[surface]
-            value = canon if kind == entity.entity else None
-    return value
-
-
 def _spell_fixed(low: str, text: str) -> tuple[str, str]:
     """The normalised and original texts with small typos fixed ("memmbers", "miutes")."""
     spell = speller()
@@ -586,23 +793,20 @@ _ALPHA = re.compile(r"[a-z]{4,}")
 
 
 def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseResult:
-    """The ParseResult for `text`, given a backend's intent and raw entities."""
+    """The ParseResult for `text`, given a backend's intent.
+
+    What the text mentions is spotted here from the shared lexicon (`nlu.vocabulary`), not taken
+    from the backend's `entities`, so both backends give the same facts and flags for a text.
+    """
+    del entities  # kept in the signature: a backend may still report what it saw
     low = normalise(text)[:MAX_ANALYSED_CHARS]
-    synonyms = load_training_data().synonyms
     spans: list[_Span] = []
-    mentioned = False
-    for entity in sorted(entities, key=lambda e: (e.start, -e.end)):
-        if entity.entity not in CANONICAL or not 0 <= entity.start < entity.end <= len(low):
-            continue
-        value = _canonical(entity, low, synonyms)
-        mentioned = mentioned or value is not None
-        if value in ("bed", "bedroom") and NOT_THE_PLACE.search(
-            low[max(0, entity.start - 20):entity.start]
-        ):
-            continue
-        if value is not None:
-            spans.append(_Span(entity.entity, value, entity.start, entity.end))
+    for entity in spotter().spot(low):
+        if keep_mention(low, entity, sentence=sentence_of(low, entity.start)):
+            spans.append(_Span(entity.entity, entity.value, entity.start, entity.end))
+    mentioned = bool(spans)
     bounds = clause_bounds(low)
+    people = _People(low, name_roles(low))
     previous: _Span | None = None
     for span in spans:
         clause = _clause_of(bounds, span.start)
@@ -613,10 +817,14 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
                 and not POST_POS.match(low[span.end:span.end + 30])):
             span.status, span.cue = "neg", previous.cue  # "no injuries, marks or bruises"
         previous = span
+        if span.entity == "medication":
+            span.status = _medication_status(low, span, sentence_of(low, span.start))
         if span.entity == "injury":
             cue = span.cue if span.status == "neg" else ""
-            span.subjects = _injury_subjects(low, span, clause, cue)
+            span.subjects = _injury_subjects(low, span, clause, cue, people)
+    spans += _not_hurt_spans(low, people)
 
+    _drop_weak_child_injuries(low, spans)
     facts = empty_facts()
     for span in spans:
         if span.entity in LIST_FACTS and span.status == "pos":
@@ -635,8 +843,7 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
                 facts["injury"][who] = True if span.status == "pos" else bool(current)
     fixed, fixed_text = _spell_fixed(low, text[:len(low)])
     found = durations(fixed)
-    if found:
-        facts["duration_minutes"] = max(minutes for _, _, minutes in found)
+    facts["duration_minutes"] = hold_duration(fixed, found)
     counts = staff_counts(fixed, text=fixed_text)
     if counts:
         facts["staff_count"] = max(counts)
