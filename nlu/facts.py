@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from nlu.control import ABOUT_THE_CHILD, NEGATION, NO_FIRST, NO_NOUN, YES_FIRST, control_cue
 from nlu.flags import flags_from_facts
 from nlu.lexicon import speller
-from nlu.people import is_name, name_roles, role_of
+from nlu.people import BODY_PARTS, is_name, name_roles, role_of
 from nlu.result import CONTROL_INTENTS, Entity, Intent, ParseResult
 from nlu.vocabulary import keep_mention, sentence_of, spotter
 
@@ -523,11 +524,7 @@ BY_CHILD = re.compile(r"\s*(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:yp|child|him|her|y
 """'bitten by yp', 'bent back by the yp': someone else was hurt by the child, so staff."""
 SKIP_AFTER = frozenset({"found", "seen", "noted", "observed", "sustained", "recorded", "caused",
                         "were", "was", "done", "checked"})
-BODY_PARTS = frozenset({"arm", "arms", "hand", "hands", "wrist", "wrists", "face", "head", "leg",
-                        "legs", "knee", "knees", "neck", "back", "cheek", "lip", "nose", "finger",
-                        "fingers", "thumb", "shin", "chin", "forehead", "elbow", "shoulder", "ear",
-                        "eye", "foot", "feet", "ankle", "hair", "scalp", "stomach", "chest",
-                        "forearm", "thigh", "upper", "left", "right", "knuckles", "body"})
+
 
 
 @dataclass
@@ -736,41 +733,44 @@ def _drop_weak_child_injuries(low: str, spans: list[_Span]) -> None:
 # ---------------------------------------------------------------- the result
 MAX_ANALYSED_CHARS = 20_000
 """Only this much of a message is read for details; a longer paste still gets a valid result."""
-YES_NO_WORDS = frozenset({"yes", "yeah", "yep", "yup", "y", "ya", "yh", "aye", "correct", "ok", "okay",
-                          "sure", "no", "nope", "nah", "n", "none", "nobody", "nothing", "not",
-                          "never", "nil", "neither", "nor", "noone", "no-one"})
-CONTROL_IN_LONG_TEXT_WORDS = 12
-"""A text this long that names incident details is an answer, whatever word it contains."""
 UNSURE_CONFIDENCE = 0.5
 """Below this, a control intent guessed for a text of several words is taken as an answer."""
 SHORT_GUESS_CONFIDENCE = 0.3
 """Below this, a control intent guessed for one or two words (a name, a number) is an answer."""
-LONG_CONTROL_CONFIDENCE = 0.9
-"""A long message is only a control request ("skip", "pause") if the classifier is this sure."""
+RULE_CONFIDENCE = 0.95
+"""The confidence given to a control request read from its words (nlu.control)."""
+LONG_MESSAGE_WORDS = 8
+"""A message this long with no control words in it is an answer, whatever the classifier says."""
 
 
 def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
-    """Long or detailed free text is an answer, even if it contains "skip" or "not sure"."""
+    """The intent for a message: a control request said in words, else the backend's guess unless
+    the message is plainly an answer (details, or a long message with no control words)."""
+    words = _words(low)
+    answer = Intent("inform", round(1 - intent.confidence, 4))
+    cue = control_cue(low, has_details=has_details)
+    if cue == "inform":
+        return Intent("inform", RULE_CONFIDENCE)
+    if cue is not None:
+        return Intent(cue, max(intent.confidence, RULE_CONFIDENCE))
+    if YES_FIRST.match(low):  # "yes it was needed because he was about to hit Sam"
+        return Intent("affirm", max(intent.confidence, RULE_CONFIDENCE))
+    if NO_FIRST.match(low):  # "no, it was two of us not three" corrects; plain "no" denies
+        if has_details or (NO_NOUN.match(low) and len(words) >= 3):
+            return answer
+        return Intent("deny", max(intent.confidence, RULE_CONFIDENCE))
     if intent.name not in CONTROL_INTENTS:
         return intent
-    n_words = len(_words(low))
-    if has_details and intent.name in ("skip", "unsure"):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    words = _words(low)
-    if (has_details and intent.name in ("affirm", "deny") and words
-            and words[0] not in YES_NO_WORDS):  # "PI lasted approx 10 mins" answers, not "yes"
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words >= CONTROL_IN_LONG_TEXT_WORDS and has_details and not (
-        intent.name == "distress" and intent.confidence >= 0.8
-    ):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if (n_words >= CONTROL_IN_LONG_TEXT_WORDS and intent.name != "distress"
-            and intent.confidence < LONG_CONTROL_CONFIDENCE):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words >= 6 and intent.confidence < UNSURE_CONFIDENCE:
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words <= 2 and intent.confidence < SHORT_GUESS_CONFIDENCE:  # "Kai", "two"
-        return Intent("inform", round(1 - intent.confidence, 4))
+    if ABOUT_THE_CHILD.match(low) and intent.name in ("distress", "affirm", "deny"):
+        return answer  # "he'd not slept", "she was very upset": about the child, an answer
+    if has_details or len(words) >= LONG_MESSAGE_WORDS:
+        return answer
+    if intent.name in ("affirm", "deny") and len(words) >= 4 and not NEGATION.search(low):
+        return answer  # "i'm fine thanks, just tired"
+    if len(words) >= 6 and intent.confidence < UNSURE_CONFIDENCE:
+        return answer
+    if len(words) <= 2 and intent.confidence < SHORT_GUESS_CONFIDENCE:  # "Kai", "two"
+        return answer
     return intent
 
 

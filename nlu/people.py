@@ -46,6 +46,12 @@ CHILD_CUES = [
 """Ways a text shows a name is the child's; group 1 is the name."""
 CHILD_REFERENCE = re.compile(r"\b(?:yp|cyp|the\s+child|young\s+person|pupil|student|the\s+boy"
                              r"|the\s+girl|resident)\b")
+BODY_PARTS = frozenset({"arm", "arms", "hand", "hands", "wrist", "wrists", "face", "head", "leg",
+                        "legs", "knee", "knees", "neck", "back", "cheek", "lip", "nose", "finger",
+                        "fingers", "thumb", "shin", "chin", "forehead", "elbow", "shoulder", "ear",
+                        "eye", "foot", "feet", "ankle", "hair", "scalp", "stomach", "chest",
+                        "forearm", "thigh", "upper", "left", "right", "knuckles", "body"})
+"""Words for where on the body someone was hurt (never names)."""
 NOT_A_NAME_EXTRA = frozenset({
     "yp", "cyp", "child", "staff", "colleague", "me", "i", "he", "she", "they", "we", "him", "her",
     "them", "us", "it", "his", "hers", "the", "a", "an", "my", "our", "their", "this", "that",
@@ -84,7 +90,7 @@ def _not_names() -> frozenset[str]:
                 if word[0].isupper() and len(word) > 1 and not word.isupper():
                     capitalised.add(word.lower())
     ordinary = {w for w, n in seen.items() if n >= ORDINARY_MIN_COUNT and w not in capitalised}
-    return frozenset(set(STOP_WORDS) | NOT_A_NAME_EXTRA | words | ordinary)
+    return frozenset(set(STOP_WORDS) | NOT_A_NAME_EXTRA | BODY_PARTS | words | ordinary)
 
 
 def is_name(word: str) -> bool:
@@ -117,4 +123,4 @@ def role_of(name: str, *, roles: dict[str, str], low: str, default: str = "child
     return default
 
 
-__all__ = ["is_name", "name_roles", "role_of"]
+__all__ = ["BODY_PARTS", "is_name", "name_roles", "role_of"]
