@@ -30,7 +30,8 @@ DISTRESS = re.compile(
     r"|\b(?:has|have|it'?s|this)\s+(?:\w+\s+)?broken\s+me\b"
 )
 SKIP = re.compile(
-    r"\bskip\b|\b(?:rather|prefer)\s+not\s+(?:to\s+)?(?:answer|say)\b|\b(?:leave|pass\s+on)\s+this"
+    r"\b(?:can\s+(?:we|i)\s+|let'?s\s+|please\s+|pls\s+|just\s+)skip\b|\bskip\s+(?:this|that|it"
+    r"|the\s+question|for\s+now|please|pls)\b|^\W*skip\W*$|\b(?:rather|prefer)\s+not\s+(?:to\s+)?(?:answer|say)\b|\b(?:leave|pass\s+on)\s+this"
     r"\s+(?:one|question)\b|\bnext\s+question\b|^\s*pass\b|\bno\s+comment\b"
 )
 GO_BACK = re.compile(
