@@ -148,9 +148,12 @@ def evaluate(
 
 # ---------------------------------------------------------------- benchmark
 def bench_messages() -> list[str]:
-    """The benchmark's messages: the held-out split (short answers and long descriptions)."""
+    """The benchmark's messages: the held-out split and the staff-written set."""
+    from nlu.evaluation import load_staff_written
+
     data = load_training_data(TEST_FILE)
-    return [text for texts in data.examples.values() for text in texts]
+    generated = [text for texts in data.examples.values() for text in texts]
+    return generated + [str(record["text"]) for record in load_staff_written()]
 
 
 def _latencies(interpreter: Interpreter, messages: list[str], *, rounds: int) -> dict[str, float]:

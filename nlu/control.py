@@ -78,19 +78,42 @@ NO_NOUN = re.compile(r"^\W*no\s+(?!(?:it|i|we|he|she|they|that|not|thanks|thank|
 NEGATION = re.compile(r"\b(?:no|not|never|none|nothing|wrong|incorrect)\b|n'?t\b")
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+TRIGGERS = {
+    "distress": _words(
+        "ok okay coping alright good great struggling overwhelmed terrified scared frightened "
+        "shaking shaken trembling tears crying drowning broken low awful terrible sick panicking "
+        "panicky traumatised traumatized mess apart bits upset anxious numb done breaking can't "
+        "cant cannot talk speak ring call phone cry hands hand support replaying care cares"),
+    "skip": _words("skip rather prefer leave pass next comment"),
+    "go_back": _words("go back previous change edit fix correct redo wrong clicked"),
+    "help": _words("mean understand get counts explain help asking what what's"),
+    "pause": _words("have need got gotta must carry continue finish pick come do save brb pause "
+                    "phone sec hold bear good"),
+    "unsure": _words("sure know remember dunno idea 100 say"),
+    "noise": _words("signal connection reception wifi internet battery"),
+}
+"""Words one of which each kind of cue needs, so most messages skip most patterns (speed)."""
+
+
 def control_cue(low: str, *, has_details: bool) -> str | None:
     """The control request a normalised message makes in words, or None.
 
     Distress wins over everything; "not sure" counts only when the message gives no details.
     """
-    if DISTRESS.search(low):
+    present = set(re.findall(r"[a-z0-9']+", low))
+    if not TRIGGERS["distress"].isdisjoint(present) and DISTRESS.search(low):
         return "distress"
     for name, rx in (("skip", SKIP), ("go_back", GO_BACK), ("help", HELP), ("pause", PAUSE)):
-        if rx.search(low):
+        if not TRIGGERS[name].isdisjoint(present) and rx.search(low):
             return name
-    if UNSURE.search(low) and not has_details:
+    if not has_details and not TRIGGERS["unsure"].isdisjoint(present) and UNSURE.search(low):
         return "unsure"
-    if NOISE.search(low) and len(low.split()) <= NOISE_MAX_WORDS:
+    if (not TRIGGERS["noise"].isdisjoint(present) and len(low.split()) <= NOISE_MAX_WORDS
+            and NOISE.search(low)):
         return "inform"
     return None
 

@@ -22,26 +22,44 @@ _HOLD = (r"(?:held|hold|holding|restrained|restraining|escorted|escorting|guided
 _STAFF_ROLE = (r"(?:colleague|co-?worker|staff\s+member|member\s+of\s+staff|staff|manager|deputy|"
                r"teacher|ta|rsw|team\s+leader|shift\s+leader|senior|key\s?worker|nurse|driver|"
                r"escort|support\s+worker|agency\s+worker|waking\s+night|night\s+staff)")
-STAFF_CUES = [
-    re.compile(rf"\b(?:me|myself|i)(?:\s*,\s*|\s+(?:and|n)\s+|\s*[&+]\s*){_NAME}"),
-    re.compile(rf"\b{_NAME}(?:\s+(?:and|n)\s+|\s*[&+]\s*)(?:me|myself|i)\b(?!')"),
-    re.compile(rf"\b{_STAFF_ROLE}\s+{_NAME}\b"),
-    re.compile(rf"\b{_NAME}\s*\((?:staff|{_STAFF_ROLE})\)"),
-    re.compile(rf"\b{_NAME}\s+(?:got|was|were|has\s+been|had\s+been)\s+(?:\w+\s+)?"
-               rf"(?:{_ASSAULT}|bitten|kicked|punched|headbutted|scratched|hurt|injured)\b"),
-    re.compile(rf"\b{_ASSAULT}\s+{_NAME}\b"),
-    re.compile(rf"\b{_NAME_POSS}\s+\w+\s+(?:was|got|were)\s+\w+(?:\s+\w+)?\s+(?:when|as|after|while)"
-               r"\s+(?:he|she|they|yp|the\s+yp)\b"),
-    re.compile(rf"\b(?:with|by)\s+(?:my\s+colleague\s+)?{_NAME}\s+(?:and\s+)?(?:me|i)\b"),
+_ME = frozenset({"me", "myself", "i"})
+STAFF_CUES: list[tuple[frozenset[str], re.Pattern[str]]] = [
+    (_ME, re.compile(rf"\b(?:me|myself|i)(?:\s*,\s*|\s+(?:and|n)\s+|\s*[&+]\s*){_NAME}")),
+    (_ME, re.compile(rf"\b{_NAME}(?:\s+(?:and|n)\s+|\s*[&+]\s*)(?:me|myself|i)\b(?!')")),
+    (frozenset({"colleague", "coworker", "co-worker", "staff", "member", "manager", "deputy",
+                "teacher", "ta", "rsw", "leader", "senior", "keyworker", "key", "nurse", "driver",
+                "escort", "support", "agency", "waking", "night", "worker"}),
+     re.compile(rf"\b{_STAFF_ROLE}\s+{_NAME}\b")),
+    (frozenset({"("}), re.compile(rf"\b{_NAME}\s*\((?:staff|{_STAFF_ROLE})\)")),
+    (frozenset({"got", "was", "were", "been"}),
+     re.compile(rf"\b{_NAME}\s+(?:got|was|were|has\s+been|had\s+been)\s+(?:\w+\s+)?"
+                rf"(?:{_ASSAULT}|bitten|kicked|punched|headbutted|scratched|hurt|injured)\b")),
+    (frozenset({"bit", "bitten", "kicked", "punched", "hit", "headbutted", "head", "scratched",
+                "slapped", "spat", "pushed", "shoved", "attacked", "assaulted", "elbowed",
+                "grabbed", "went", "swung", "threw", "lunged"}),
+     re.compile(rf"\b{_ASSAULT}\s+{_NAME}\b")),
+    (frozenset({"'s"}),
+     re.compile(rf"\b{_NAME_POSS}\s+\w+\s+(?:was|got|were)\s+\w+(?:\s+\w+)?\s+(?:when|as|after"
+                r"|while)\s+(?:he|she|they|yp|the\s+yp)\b")),
+    (frozenset({"with", "by"}),
+     re.compile(rf"\b(?:with|by)\s+(?:my\s+colleague\s+)?{_NAME}\s+(?:and\s+)?(?:me|i)\b")),
 ]
-"""Ways a text shows a name is a member of staff's; group 1 is the name."""
-CHILD_CUES = [
-    re.compile(rf"\b{_HOLD}\s+{_NAME}\b"),
-    re.compile(rf"\b(?:yp|child|pupil|young\s+person|cyp)\s+\(?{_NAME}\)?"),
-    re.compile(rf"\b{_NAME}\s+(?:kicked\s+off|was\s+(?:hitting|kicking|throwing|shouting|"
-               rf"screaming|climbing|taken|held|restrained|escorted)|became|started|tried|refused|"
-               rf"ran|bolted|absconded|climbed|escalated|smashed|threw|punched|kicked|bit|hit|"
-               rf"headbutted|spat|swore|lashed|went\s+for)\b"),
+"""Ways a text shows a name is a member of staff's (tried only if one of the words is there);
+group 1 is the name."""
+CHILD_CUES: list[tuple[frozenset[str], re.Pattern[str]]] = [
+    (frozenset({"held", "hold", "holding", "restrained", "restraining", "escorted", "escorting",
+                "guided", "guiding", "walked", "moved", "supported", "calmed", "settled", "took",
+                "brought"}),
+     re.compile(rf"\b{_HOLD}\s+{_NAME}\b")),
+    (frozenset({"yp", "child", "pupil", "young", "cyp"}),
+     re.compile(rf"\b(?:yp|child|pupil|young\s+person|cyp)\s+\(?{_NAME}\)?")),
+    (frozenset({"kicked", "was", "became", "started", "tried", "refused", "ran", "bolted",
+                "absconded", "climbed", "escalated", "smashed", "threw", "punched", "bit", "hit",
+                "headbutted", "spat", "swore", "lashed", "went"}),
+     re.compile(rf"\b{_NAME}\s+(?:kicked\s+off|was\s+(?:hitting|kicking|throwing|shouting|"
+                rf"screaming|climbing|taken|held|restrained|escorted)|became|started|tried|refused|"
+                rf"ran|bolted|absconded|climbed|escalated|smashed|threw|punched|kicked|bit|hit|"
+                rf"headbutted|spat|swore|lashed|went\s+for)\b")),
 ]
 """Ways a text shows a name is the child's; group 1 is the name."""
 CHILD_REFERENCE = re.compile(r"\b(?:yp|cyp|the\s+child|young\s+person|pupil|student|the\s+boy"
@@ -103,8 +121,11 @@ def is_name(word: str) -> bool:
 def name_roles(low: str) -> dict[str, str]:
     """Name -> "staff" or "child" for every name a normalised text gives a role."""
     roles: dict[str, str] = {}
+    present = set(re.findall(r"[a-z]+|\(|'s\b", low))
     for cues, role in ((STAFF_CUES, "staff"), (CHILD_CUES, "child")):
-        for rx in cues:
+        for triggers, rx in cues:
+            if triggers.isdisjoint(present):
+                continue
             for match in rx.finditer(low):
                 name = match.group(1).removesuffix("'s")
                 if is_name(name):

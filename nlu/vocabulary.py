@@ -86,8 +86,14 @@ _DOOR = r"(?:(?:front|back|bedroom|bathroom|classroom|lounge|kitchen|fire|his|he
 _GAP = (r"(?:(?:him|her|them|yp|the|approx\.?|about|around|for|briefly|still|up|\d[\d-]*|mins?"
         r"|minutes?|secs?|seconds?|a|few|couple|of|min|there|down)\s+){0,5}?")
 """Words that may stand between "held" and how ("held him approx 2-3 mins stood up")."""
-PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
-    ("restriction", "locked_door", re.compile(
+
+
+def _T(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+PATTERNS: list[tuple[str, str, frozenset[str], re.Pattern[str]]] = [
+    ("restriction", "locked_door", _T("lock locked locking door doors gate exit"), re.compile(
         rf"\b(?:lock|locked|locking)\s+(?:the\s+|her\s+|his\s+)?{_DOOR}\b"
         rf"|\b{_DOOR}\s+(?:was\s+|were\s+|got\s+|being\s+)?(?:\w+\s+){{0,2}}?"
         r"(?:locked|held\s+(?:shut|closed)|held|wedged(?:\s+shut)?|kept\s+(?:shut|closed)"
@@ -95,12 +101,13 @@ PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         rf"|\b(?:held|hold|holding|kept|wedged|shut|closed|pulled)\s+(?:the\s+|her\s+|his\s+)?"
         rf"{_DOOR}\s+(?:shut|closed|to)\b"
         rf"|\b(?:held|holding)\s+(?:the\s+|her\s+|his\s+){_DOOR}\b(?!\s+open)")),
-    ("restriction", "blocked_exit", re.compile(
+    ("restriction", "blocked_exit", _T("block blocked blocking doorway door"), re.compile(
         rf"\b(?:block|blocked|blocking)\s+(?:the\s+|her\s+|his\s+)?(?:{_DOOR}|doorway|way\s+out"
         r"|way)\b|\bstood\s+(?:in|at)\s+the\s+door(?:way)?\s+so\s+(?:she|he|they)\s+couldn'?t"
         r"|\boutside\s+the\s+door\s+so\s+(?:she|he|they)\s+(?:couldn'?t|could\s+not)\b"
         r"|\bstood\s+in\s+the\s+doorway\b")),
-    ("restriction", "mobility_aid_removed", re.compile(
+    ("restriction", "mobility_aid_removed", _T(
+        "wheelchair chair powerchair frame walker zimmer crutches stick aid wheel power"), re.compile(
         r"\b(?:(?:powered\s+|power\s+|electric\s+)?(?:wheelchair|wheel\s+chair|powerchair"
         r"|power\s+chair|chair))\s+(?:was\s+|got\s+)?(?:switched|turned|powered)\s+off\b"
         r"|\b(?:switched|turned|powered)\s+off\s+(?:his\s+|her\s+|their\s+)?(?:powered\s+|power\s+)?"
@@ -110,44 +117,48 @@ PATTERNS: list[tuple[str, str, re.Pattern[str]]] = [
         r"|mobility\s+aid)\b(?:\s+(?:away|off))?"
         r"|\b(?:walking\s+frame|walker|zimmer|crutches|walking\s+stick|walking\s+aid)\s+(?:was\s+"
         r"|were\s+)?(?:taken|removed)\b(?:\s+(?:away|off))?")),
-    ("restriction", "isolation", re.compile(
+    ("restriction", "isolation", _T("kept keep keeping stay"), re.compile(
         r"\b(?:kept|keep|keeping)\s+(?:her|him|them|the\s+yp|yp)?\s*in\s+(?:the\s+|her\s+|his\s+"
         r"|their\s+)?(?:\w+\s+)?(?:room|bedroom|area)\b"
         r"|\btold\s+(?:her|him|them)\s+to\s+stay\s+in\b"
         r"|\b(?:was|were)\s+(?:\w+\s+)?kept\s+in\b(?!\s+(?:mind|the\s+loop))")),
-    ("equipment", "wheelchair", re.compile(
+    ("equipment", "wheelchair", _T("brake brakes strapped"), re.compile(
         r"\bbrakes?\s+(?:put\s+|were\s+put\s+|was\s+put\s+)?on\s+(?:his\s+|her\s+|their\s+)?"
         r"wheelchair\b|\bstrapped\s+(?:in|into)\s+(?:his\s+|her\s+)?wheelchair\b")),
-    ("equipment", "safe_space_bed", re.compile(r"\bsafe\s*space(?:\s+bed)?\s+(?:was\s+)?zipped\b")),
-    ("equipment", "high_bed_sides", re.compile(r"\bbed\s+sides\s+up\b|\bsides\s+of\s+the\s+bed\b")),
-    ("hold_type", "standing", re.compile(
+    ("equipment", "safe_space_bed", _T("zipped"), re.compile(
+        r"\bsafe\s*space(?:\s+bed)?\s+(?:was\s+)?zipped\b")),
+    ("equipment", "high_bed_sides", _T("sides"), re.compile(
+        r"\bbed\s+sides\s+up\b|\bsides\s+of\s+the\s+bed\b")),
+    ("hold_type", "standing", _T("stood standing upright feet"), re.compile(
         rf"\b(?:held|holding|hold|restrained|restraint)\s+{_GAP}(?:stood\s+up|standing"
         r"|stood|upright|on\s+(?:his|her|their)\s+feet)\b|^\s*standing\s*$")),
-    ("hold_type", "seated", re.compile(
+    ("hold_type", "seated", _T("sat sitting seated seat chair"), re.compile(
         rf"\b(?:held|holding|hold|restrained)\s+{_GAP}(?:sat|sitting|seated)\b"
         r"|\bheld\s+(?:\w+\s+){0,2}?in\s+(?:his|her|their)\s+(?:seat|chair)\b")),
-    ("hold_type", "kneeling", re.compile(
+    ("hold_type", "kneeling", _T("knelt kneeling"), re.compile(
         rf"\b(?:held|holding|hold|restrained)\s+{_GAP}(?:knelt|kneeling)(?:\s+down)?\b")),
-    ("hold_type", "ground", re.compile(
+    ("hold_type", "ground", _T("floor ground there"), re.compile(
         r"\b(?:guided|took|taken|brought|lowered|walked|went|escorted|supported)\s+(?:her\s+|him\s+"
         r"|them\s+)?(?:down\s+)?to\s+the\s+(?:floor|ground)\b"
         r"|\b(?:restrained|held|hold|holding)\s+(?:her\s+|him\s+|them\s+)?on\s+(?:the\s+|her\s+"
         r"|his\s+)?(?:\w+\s+)?floor\b|\bheld\s+(?:her|him|them)\s+there\b")),
-    ("hold_type", "escort", re.compile(
+    ("hold_type", "escort", _T("arm arms walking"), re.compile(
         rf"\bby\s+{_HIM}\s+arms?\b|\bwalking\s+(?:him|her|them)\b|\bboth\s+arms\s+held\b")),
-    ("hold_type", "nose_distraction", re.compile(r"\b(?:press\w*|push\w*)\s+(?:\w+\s+)?under\s+"
+    ("hold_type", "nose_distraction", _T("nose"), re.compile(r"\b(?:press\w*|push\w*)\s+(?:\w+\s+)?under\s+"
                                                  r"(?:his|her|the|their)\s+nose\b")),
-    ("location", "communal", re.compile(r"\b(?:dining|dinner|lunch)\s+hall\b")),
-    ("injury", "injury", re.compile(
+    ("location", "communal", _T("hall"), re.compile(r"\b(?:dining|dinner|lunch)\s+hall\b")),
+    ("injury", "injury", _T("back twisted split bloody teeth bite inj sore skin"), re.compile(
         rf"\b{_BODY}\s+(?:got|was|were|been)\s+(?:\w+\s+)?(?:bent|twisted|pulled)\s+back\b"
         r"|\b(?:got|was|were)\s+twisted\b|\bsplit\s+lip\b|\bbloody\s+nose\b|\bteeth\s+marks\b"
         r"|\bbite\b|\binj\b|\bsore\b|\bbroke\s+the\s+skin\b")),
-    ("pain", "pain", re.compile(
+    ("pain", "pain", _T("bent pain hurting"), re.compile(
         rf"\bbent\s+{_HIM}\s+{_BODY}\s+(?:back|up)\b|\bcauses?\s+pain\b|\bpain\s+compliance\b"
         r"|\b(?:hold|restraint|grip)\s+(?:was\s+|wasn'?t\s+|was\s+not\s+|isn'?t\s+)?hurting\b")),
-    ("injury", "injury", re.compile(r"\b(?:bit|bitten)\s+(?:my\s+colleague|[a-z]+)\s+on\s+the\b")),
+    ("injury", "injury", _T("bit bitten"), re.compile(
+        r"\b(?:bit|bitten)\s+(?:my\s+colleague|[a-z]+)\s+on\s+the\b")),
 ]
-"""Verb + object and other free word orders: (entity, value, pattern) over the normalised text."""
+"""Verb + object and other free word orders: (entity, value, words one of which must be in the
+text for the pattern to be tried, pattern) over the normalised text."""
 PASSIVE_INJURY = re.compile(rf"\b{_BODY}\s+(?:got|was|were|been)\s+(?:\w+\s+)?bent\s+back\b")
 """"my finger got bent back" is an injury, never pain inflicted (that needs someone bending it)."""
 
@@ -156,8 +167,8 @@ PASSIVE_INJURY = re.compile(rf"\b{_BODY}\s+(?:got|was|were|been)\s+(?:\w+\s+)?be
 class Spotter:
     """The lexicon as token sequences, with a typo-tolerant word lookup."""
 
-    phrases: dict[tuple[str, ...], tuple[str, str]]
-    longest: int
+    starting: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]]
+    """lexicon phrases by their first word, longest first"""
     fuzzy_targets: dict[str, list[str]]
     """lexicon words of MIN_FUZZY_LENGTH or more, by first letter"""
     known: frozenset[str]
@@ -182,19 +193,21 @@ class Spotter:
     def spot(self, low: str) -> list[Entity]:
         """Every lexicon mention and pattern in a normalised text, longest first, no overlaps."""
         tokens = [(m.start(), m.end(), self.word(m.group())) for m in TOKEN.finditer(low)]
+        words = [t[2] for t in tokens]
         found: list[Entity] = []
         i = 0
         while i < len(tokens):
-            for n in range(min(self.longest, len(tokens) - i), 0, -1):
-                key = tuple(t[2] for t in tokens[i:i + n])
-                hit = self.phrases.get(key)
-                if hit is not None:
-                    found.append(Entity(hit[0], hit[1], tokens[i][0], tokens[i + n - 1][1]))
-                    i += n
+            for key, hit in self.starting.get(words[i], ()):  # longest first
+                if tuple(words[i:i + len(key)]) == key:
+                    found.append(Entity(hit[0], hit[1], tokens[i][0], tokens[i + len(key) - 1][1]))
+                    i += len(key)
                     break
             else:
                 i += 1
-        for entity, value, pattern in PATTERNS:
+        present = set(words)
+        for entity, value, triggers, pattern in PATTERNS:
+            if triggers.isdisjoint(present):
+                continue
             for match in pattern.finditer(low):
                 start, end = match.span()
                 while end > start and low[end - 1] == " ":
@@ -244,8 +257,10 @@ def _spotter(path: Path) -> Spotter:
     for word in sorted(words):
         if len(word) >= MIN_FUZZY_LENGTH and word.isalpha():
             targets.setdefault(word[0], []).append(word)
-    return Spotter(phrases=phrases, longest=max(len(k) for k in phrases),
-                   fuzzy_targets=targets, known=known)
+    starting: dict[str, list[tuple[tuple[str, ...], tuple[str, str]]]] = {}
+    for key, hit in sorted(phrases.items(), key=lambda item: -len(item[0])):
+        starting.setdefault(key[0], []).append((key, hit))
+    return Spotter(starting=starting, fuzzy_targets=targets, known=known)
 
 
 def keep_mention(low: str, entity: Entity, *, sentence: tuple[int, int]) -> bool:
