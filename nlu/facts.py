@@ -317,6 +317,8 @@ def _count_people(chunk: str, *, from_right: bool, previous: str = "") -> int | 
         return None  # "she hit me, Dave came in" is not a list of staff
     people = [p.strip() for p in PERSON_SPLIT.split(chunk) if p.strip()]
     people = [p for p in people if p.lower() not in ("me", "myself", "i")]
+    if not people:  # "me and I'm ..." names nobody else
+        return None
     befores = [previous, *people[:-1]]
     pairs = list(zip(people, befores, strict=True))
     if from_right:
@@ -406,8 +408,7 @@ HYPO_CUE = re.compile(
     r"\b(?:risk of|at risk|risk|prevent|prevented|preventing|to stop|stop (?:her|him|them)"
     r"|stopping|trying to|tried to|try to|attempt(?:ed|ing)? to|going to|threaten(?:ed|ing)? to"
     r"|could have|might have|would have|could|might|may|in case|potential|likely to|about to"
-    r"|wanted to|want to|asked to|if|alleg\w*|(?:he|she|they|yp|child|pupil)\s+(?:said|says"
-    r"|claims?|claimed|complained|thinks|thought|felt|feels|reported))\b"
+    r"|wanted to|want to|asked to|if|alleg\w*)\b"
 )
 POST_NEG = re.compile(
     r"^\s*(?:[:=-]+\s*)?(?:(?:was|were|is|are|has been|have been|had been|been|also)\s+)?"
@@ -427,6 +428,12 @@ COMMA_GAP = re.compile(r"^\s*(?:,|and|,\s*and)?\s*$")
 
 DOUBLE_NEGATIVE = re.compile(r"\b(?:can'?t|cannot|couldn'?t|wouldn'?t|not)\s+(?:say|said|claim)\s+"
                              r"(?:that\s+)?(?:no|nobody|no\s+one|no-one|noone|none|nothing)\b")
+REPORTED = re.compile(r"\b(?:he|she|they|yp|child|pupil)\s+(?:said|says|claims?|claimed|complained"
+                      r"|thinks|thought|felt|feels|reported|told\s+(?:me|us|staff))\b")
+"""What the child says happened is theirs to say: recorded, not read as a fact of the hold."""
+LIST_CUES = frozenset({"no", "zero", "nil", "without", "none", "free of"})
+"""Cues that deny a whole list ("no injuries, marks or bruises"), unlike "never went to the floor,
+held seated"."""
 MAX_CUE_WORDS = 6
 MAX_HYPO_WORDS = 3
 
@@ -474,6 +481,8 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
         return "neg"
     before = low[clause[0]:span.start]
     if DOUBLE_NEGATIVE.search(before):  # "can't say no one was hurt" says nothing either way
+        return "hypo"
+    if REPORTED.search(before):  # "he says we punished him"
         return "hypo"
     cue_end, kind = -1, ""
     for rx, name in ((NEG_CUE, "neg"), (HYPO_CUE, "hypo")):
@@ -535,8 +544,9 @@ class _People:
     roles: dict[str, str]
     default: str = "child"
 
-    def subject(self, word: str, following: list[str]) -> frozenset[str]:
-        """Whose injury a word points to: a pronoun, a role, everyone, or a name."""
+    def subject(self, word: str, following: list[str], *, any_name: bool = False) -> frozenset[str]:
+        """Whose injury a word points to: a pronoun, a role, everyone, or a name (any name
+        when `any_name`, else only one the text uses as a person)."""
         word = speller().fix(word) if word.isalpha() else word  # "stff member"
         if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
             return frozenset({"staff"})
@@ -546,7 +556,7 @@ class _People:
             return frozenset({"child"})
         if word in EVERYONE_WORDS:
             return frozenset({"child", "staff"})
-        if is_name(word) and (word.removesuffix("'s") in self.roles or word.endswith("'s")
+        if is_name(word) and (any_name or word.removesuffix("'s") in self.roles or word.endswith("'s")
                               or _NAME_SUBJECT.match(" ".join(following[:2]))):
             return frozenset({role_of(word, roles=self.roles, low=self.low,
                                       default=self.default)})
@@ -606,7 +616,7 @@ def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str,
     elif after and after[0] in ("on", "to", "for", "of", "in", "onto"):
         expect_joiner = False
         for i, word in enumerate(after[1:6], start=1):
-            subject = people.subject(word, after[i + 1:]) if not (
+            subject = people.subject(word, after[i + 1:], any_name=True) if not (
                 word in ("her", "his", "their") and after[i + 1:i + 2]
                 and after[i + 1] in BODY_PARTS) else frozenset()
             if word in ("or", "and", "nor", "/"):
@@ -668,7 +678,7 @@ def _not_hurt_spans(low: str, people: _People) -> list[_Span]:
 
 
 MED_OFFERED = re.compile(r"\b(?:offer\w*|consider\w*|suggest\w*|discuss\w*|prompt\w*"
-                         r"|asked\s+(?:for|if|whether|about))\b")
+                         r"|asked\s+(?:for|if|whether|about)|(?:talked|spoke|thought)\s+about)\b")
 MED_GIVEN = re.compile(r"\b(?:given|gave|administered|took|taken|take|accepted|swallowed"
                        r"|had\s+(?:his|her|their|it))\b")
 MED_REFUSED = re.compile(r"\b(?:refus\w*|declin\w*|spat\s+(?:it\s+)?out|(?:wouldn'?t|would\s+not"
@@ -690,10 +700,10 @@ def _medication_status(low: str, span: _Span, sentence: tuple[int, int]) -> str:
     offered = MED_OFFERED.search(window)
     if not offered and not re.compile(r"\b(?:refus|declin)").search(window):
         return span.status  # "no meds given", "prn not needed": the cues have said it
-    outcomes = [(m.start(), "neg") for m in MED_REFUSED.finditer(window)]
-    taken = {m.start() for m in MED_REFUSED.finditer(window)}
+    refused = [m.span() for m in MED_REFUSED.finditer(window)]
+    outcomes = [(start, "neg") for start, _ in refused]
     outcomes += [(m.start(), "pos") for m in MED_GIVEN.finditer(window)
-                 if not any(t <= m.start() < t + 30 for t in taken)]
+                 if not any(a <= m.start() < b for a, b in refused)]  # "didn't take" is no
     if outcomes:
         return max(outcomes)[1]
     if offered and span.status == "pos":
@@ -812,7 +822,7 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
         clause = _clause_of(bounds, span.start)
         span.status = _status(low, span, clause, spans)
         if (span.status == "pos" and previous is not None and previous.status == "neg"
-                and previous.entity == span.entity
+                and previous.cue in LIST_CUES and previous.entity == span.entity
                 and LIST_COMMA.match(low[previous.end:span.start])
                 and not POST_POS.match(low[span.end:span.end + 30])):
             span.status, span.cue = "neg", previous.cue  # "no injuries, marks or bruises"

@@ -35,6 +35,7 @@ ORDINARY_WORDS = frozenset({
     "grazes", "scratches", "swelling", "swollen", "injured", "injuries", "sitting", "standing",
     "kneeling", "garden", "gardens", "street", "streets", "fields", "supper", "sooner", "proper",
     "prompt", "proved", "probe", "spine", "supply", "sensory", "session", "sessions", "lashed",
+    "walker", "walkers", "guider", "stared", "ground's",
 })
 """Ordinary words one typo away from a lexicon word, never "corrected" into it."""
 
@@ -147,8 +148,10 @@ PATTERNS: list[tuple[str, str, frozenset[str], re.Pattern[str]]] = [
     ("hold_type", "nose_distraction", _T("nose"), re.compile(r"\b(?:press\w*|push\w*)\s+(?:\w+\s+)?under\s+"
                                                  r"(?:his|her|the|their)\s+nose\b")),
     ("location", "communal", _T("hall"), re.compile(r"\b(?:dining|dinner|lunch)\s+hall\b")),
-    ("injury", "injury", _T("back twisted split bloody teeth bite inj sore skin"), re.compile(
+    ("injury", "injury", _T(
+        "back twisted split bloody teeth bite inj sore skin banged bumped knocked hit limping"), re.compile(
         rf"\b{_BODY}\s+(?:got|was|were|been)\s+(?:\w+\s+)?(?:bent|twisted|pulled)\s+back\b"
+        rf"|\b(?:banged|bumped|knocked|hit)\s+(?:his|her|their|my)\s+{_BODY}\b|\blimping\b"
         r"|\b(?:got|was|were)\s+twisted\b|\bsplit\s+lip\b|\bbloody\s+nose\b|\bteeth\s+marks\b"
         r"|\bbite\b|\binj\b|\bsore\b|\bbroke\s+the\s+skin\b")),
     ("pain", "pain", _T("bent pain hurting"), re.compile(
@@ -192,7 +195,8 @@ class Spotter:
 
     def spot(self, low: str) -> list[Entity]:
         """Every lexicon mention and pattern in a normalised text, longest first, no overlaps."""
-        tokens = [(m.start(), m.end(), self.word(m.group())) for m in TOKEN.finditer(low)]
+        raw = [(m.start(), m.end(), m.group()) for m in TOKEN.finditer(low)]
+        tokens = [(start, end, self.word(word)) for start, end, word in raw]
         words = [t[2] for t in tokens]
         found: list[Entity] = []
         i = 0
@@ -204,7 +208,7 @@ class Spotter:
                     break
             else:
                 i += 1
-        present = set(words)
+        present = set(words) | {t[2] for t in raw}
         for entity, value, triggers, pattern in PATTERNS:
             if triggers.isdisjoint(present):
                 continue

@@ -162,3 +162,26 @@ def test_bad_input_gets_a_valid_result(rasa: RasaInterpreter, text: str) -> None
 def test_empty_text_is_not_read_as_yes(rasa: RasaInterpreter) -> None:
     assert rasa.parse("").intent.name == "inform"
     assert rasa.parse("  ").intent.name == "inform"
+
+
+def test_the_staff_written_set_meets_the_bar_through_rasa(rasa: RasaInterpreter) -> None:
+    """The same bar as the embedded parser (test_staff_scores.py); any inversion is named."""
+    from nlu.evaluation import evaluate_staff_written
+
+    report = evaluate_staff_written(rasa)
+    summary = report.as_dict()
+    assert report.flag_micro.f1 >= 0.95, summary["flags"]
+    assert report.fact_accuracy >= 0.93, summary["fact_accuracy"]
+    assert report.intent_accuracy >= 0.95, summary["confusion"]
+    assert [(i["id"], i["inversion"]) for i in report.inversions] == []
+
+
+def test_rasa_and_the_embedded_parser_read_the_same_facts(rasa: RasaInterpreter) -> None:
+    """One shared post-processing: whatever DIET tags, both backends state the same facts."""
+    from nlu.embedded import default_interpreter
+    from nlu.evaluation import load_staff_written
+
+    embedded = default_interpreter()
+    differ = [r["id"] for r in load_staff_written()
+              if rasa.parse(r["text"]).facts != embedded.parse(r["text"]).facts]
+    assert differ == []
