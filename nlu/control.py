@@ -35,7 +35,9 @@ SKIP = re.compile(
     r"\s+(?:one|question)\b|\bnext\s+question\b|^\s*pass\b|\bno\s+comment\b"
 )
 GO_BACK = re.compile(
-    r"\bgo\s+back\b|\bback\s+a\s+(?:step|question)\b|\bprevious\s+question\b"
+    r"^\W*(?:\w+\s+){0,2}go\s+back\W*(?:\w+\W*){0,2}$|\b(?:can|could|may)\s+(?:i|we)\s+go\s+back\b"
+    r"|\b(?:let\s+me|want\s+to|need\s+to)\s+go\s+back\s+(?:and|to\s+(?:the|my))\b"
+    r"|\bgo\s+back\s+(?:to\s+)?(?:a|one|the)\s+(?:step|question|last|previous|one)\b|\bback\s+a\s+(?:step|question)\b|\bprevious\s+question\b"
     r"|\b(?:change|edit|fix|correct|redo)\s+(?:my|the|that)\s+(?:last|previous|earlier)\s+answer\b"
     r"|\b(?:got|put|gave|typed|said|entered|picked|pressed|clicked|chose)\s+(?:the\s+|a\s+|that"
     r"\s+)?(?:\w+\s+)?wrong\b(?=.*\b(?:earlier|before|last|previous|answer|question|time|date"
@@ -54,7 +56,7 @@ PAUSE = re.compile(
 HELP = re.compile(
     r"\bwhat\s+(?:does|do)\s+(?:this|that|you|it)\s+(?:question\s+)?mean\b|\bwhat\s+do\s+you\s+mean\b"
     r"|\b(?:don'?t|dont|do\s+not)\s+(?:understand|get)\s+(?:the|this|that|what)\b"
-    r"|\bwhat\s+counts\s+as\b|\bcan\s+you\s+explain\b|\bhelp\s+me\b|^\s*help\b"
+    r"|\bwhat\s+counts\s+as\b|\bcan\s+you\s+explain\b|^\W*(?:please\s+)?help\b"
     r"|\bwhat\s+are\s+you\s+asking\b|\bnot\s+sure\s+what\s+you'?re\s+asking\b"
     r"|^\s*what(?:'s|\s+is)\s+(?:a|an)\s+\w+(?:\s+\w+)?\s*\??\s*$"
 )
