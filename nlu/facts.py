@@ -243,7 +243,16 @@ STAFF_FORM = re.compile(rf"\b(?:staff|staff\s+involved|staff\s+count|staff\s+num
                         rf"(?:involved\s*)?[:=-]\s*(?P<n>{NUM})\b")
 TEAM_OF = re.compile(rf"\bteam\s+of\s+(?P<n>{NUM})\b")
 PERSON_HOLD = re.compile(rf"(?<![\w:.])(?P<n>{NUM})[\s-]*(?:person|man|staff|people)[\s-]+"
-                         r"(?:hold|restraint|escort|intervention|team)")
+                         r"(?:[a-z]+\s+)?(?:hold|restraint|escort|intervention|team)")
+ORDINAL_JOINED = re.compile(r"\b(?:a|the)\s+(?P<n>third|fourth|fifth|sixth)\s+(?:(?:member\s+of\s+"
+                            r"staff|staff\s+member|staff|person|colleague|adult)\s+)?(?:joined|swapped"
+                            r"|came|stepped|took\s+over|arrived|helped)\b")
+ORDINALS = {"third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+THEN_MORE = re.compile(rf"\b(?:staff|of\s+us|people)\b[^.;]{{0,25}}?\bthen\s+(?P<n>{NUM})\b"
+                       r"(?!\s*(?:mins?|minutes?|hours?|hrs?|secs?|seconds?|[:.]\d|am\b|pm\b))")
+"""'two staff then a third swapped in', '2 staff at first and then 3': the most there were."""
+JOINED = re.compile(r"\b(?:joined|came\s+(?:in\s+)?to\s+help|came\s+to\s+assist|stepped\s+in"
+                    r"|took\s+over)\b")
 STAFF_TIMES = re.compile(r"\bstaff\s*x\s*(?P<n>\d+)\b|\bx\s*(?P<m>\d+)\s+staff\b")
 ME_BEFORE = re.compile(r"\b(?:me|myself|i)\s*(?:,|and|&|\+|n|plus)\s*$")
 ME_AFTER = re.compile(r"\s*(?:,|and|&|\+|n)\s*(?:me|myself|i)\b")
@@ -253,7 +262,7 @@ BOTH_OF_US = re.compile(r"\b(?:both|the two) of us\b")
 _ROLE = (r"(?:(?:my|a|the|another|one|other|an|our)\s+)*(?:other\s+)?(?:colleague|manager|deputy"
          r"|team\s+leader|shift\s+leader|senior|key\s?worker|teacher|ta|nurse|rsw|support\s+worker"
          r"|teaching\s+assistant|night\s+staff|waking\s+night|agency\s+(?:staff|worker)"
-         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead|staff)")
+         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead|staff|escort|driver)")
 _NAME = r"(?:[a-z][a-z'-]{1,20})"
 _PERSON = rf"(?:{_ROLE}|{_NAME})"
 _JOIN = r"\s*(?:,\s*)?(?:\band|&|\+|\bn)\s+|\s*,\s*"
@@ -303,7 +312,7 @@ def _is_person(original: str, previous: str = "") -> bool:
     global _NOT_NAMES
     if _NOT_NAMES is None:
         _NOT_NAMES = _not_name_words()
-    if " " in low or low in _NOT_NAMES or low in VERBS:
+    if " " in low or low in _NOT_NAMES or low in VERBS or not is_name(low):
         return False
     if original[:1].isupper():
         return True
@@ -387,8 +396,14 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
                 counts.append(people)
     if BOTH_OF_US.search(low):
         counts.append(2)
+    for match in ORDINAL_JOINED.finditer(low):
+        counts.append(ORDINALS[match.group("n")])
+    for match in THEN_MORE.finditer(low):
+        value = number(match.group("n"))
+        if value is not None and value == int(value):
+            counts.append(int(value))
     if not counts and ON_MY_OWN.search(low):
-        counts.append(1)
+        counts.append(2 if JOINED.search(low) else 1)  # "just me at first, then Jo joined"
     return [c for c in counts if 0 < c <= 30]
 
 
@@ -412,7 +427,8 @@ HYPO_CUE = re.compile(
 )
 POST_NEG = re.compile(
     r"^\s*(?:[:=-]+\s*)?(?:(?:was|were|is|are|has been|have been|had been|been|also)\s+)?"
-    r"(?:(?:not|never|n't)\s+(?:\w+\s+)?(?:given|needed|required|used|administered|sustained"
+    r"(?:(?:not|never|n't|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t|hadn'?t)\s+(?:\w+\s+)?"
+    r"(?:given|needed|required|used|administered|sustained"
     r"|necessary|offered|taken|applied|noted|observed|seen|present|found|reported|happen\w*"
     r"|involved|done|carried out|utili[sz]ed|employed|warranted|appropriate|caused|inflicted"
     r"|an option)\b|(?:none|nil|n/a|refused|declined|unnecessary|avoided)\b|(?:no|x|0)\b(?!\s*\w))"
@@ -435,6 +451,10 @@ LIST_CUES = frozenset({"no", "zero", "nil", "without", "none", "free of"})
 """Cues that deny a whole list ("no injuries, marks or bruises"), unlike "never went to the floor,
 held seated"."""
 MAX_CUE_WORDS = 6
+MAX_PLACE_CUE_WORDS = 2
+"""A place is denied only right after the cue: "not in his room", "not on the bus"."""
+CONTRAST = re.compile(r"\b(?:just|only|apart\s+from|except)\b")
+"""'no holds used, just a guide': what follows "just" is what was done."""
 MAX_HYPO_WORDS = 3
 
 
@@ -476,9 +496,9 @@ def _words(text: str) -> list[str]:
 
 def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) -> str:
     """"neg", "hypo" or "pos" for one entity, from the cues around it in its clause."""
-    if NEG_CUE.search(low, span.start, span.end):  # "the hold wasn't hurting her"
+    if span.entity in ("pain", "injury") and NEG_CUE.search(low, span.start, span.end):
         span.cue = "inside"
-        return "neg"
+        return "neg"  # "the hold wasn't hurting her"
     before = low[clause[0]:span.start]
     if DOUBLE_NEGATIVE.search(before):  # "can't say no one was hurt" says nothing either way
         return "hypo"
@@ -497,7 +517,10 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
         listed = all(_listed(low[a.end:b.start], a, b) for a, b in itertools.pairwise(chain))
         limit = MAX_CUE_WORDS if kind == "neg" else MAX_HYPO_WORDS
         listed = listed and (len(chain) == 1 or not POST_POS.match(low[span.end:clause[1]]))
-        if listed and len(_words(low[cue_at:chain[0].start])) <= limit:
+        if span.entity == "location" and kind == "neg":
+            limit = MAX_PLACE_CUE_WORDS  # "harness wasn't used on the bus": the bus still was
+        between = low[cue_at:chain[0].start]
+        if listed and len(_words(between)) <= limit and not CONTRAST.search(between):
             return kind
     if QUESTION_NO.match(low, span.end, span.end + 40):  # "was prn given? no"
         span.cue = "post"

@@ -205,6 +205,9 @@ class Speller:
 
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
+STAFF_ROLES = frozenset({"driver", "escort", "deputy", "teacher", "nurse", "manager", "colleague",
+                         "supervisor", "keyworker", "senior", "waking", "agency"})
+"""Words for staff that are never "corrected" into something else ("driver" is not "drive")."""
 MIN_WORD_COUNT = 2
 """A training word seen once may be one of the data's own typos, so it is not a known word."""
 
@@ -224,5 +227,6 @@ def _speller(path: Path) -> Speller:
         for text in texts:
             counts.update(_WORD.findall(text.lower()))
     known = set(STOP_WORDS) | {w for w, n in counts.items() if n >= MIN_WORD_COUNT or len(w) <= 3}
+    known |= STAFF_ROLES
     known |= {w for form in surface_table(path) for w in _WORD.findall(form)}
     return Speller(known, {w for w in known if w.isalpha()})

@@ -35,7 +35,7 @@ ORDINARY_WORDS = frozenset({
     "grazes", "scratches", "swelling", "swollen", "injured", "injuries", "sitting", "standing",
     "kneeling", "garden", "gardens", "street", "streets", "fields", "supper", "sooner", "proper",
     "prompt", "proved", "probe", "spine", "supply", "sensory", "session", "sessions", "lashed",
-    "walker", "walkers", "guider", "stared", "ground's",
+    "walker", "walkers", "guider", "stared", "ground's", "halfway",
 })
 """Ordinary words one typo away from a lexicon word, never "corrected" into it."""
 
@@ -66,11 +66,14 @@ NEGATED_HOLD = re.compile(r"\b(?:never|not|didn'?t|did\s+not|no|without|wasn'?t)
 WEAK_PAIN = frozenset({"pain", "painful", "in pain"})
 PAIN_CAUSE = re.compile(r"\b(?:caus\w*|inflict\w*|compliance|technique|deliberate\w*|using|used"
                         r"|to\s+make\s+(?:him|her|them))\b")
+ESCORT_PERSON = re.compile(r"\b(?:me|i|and)\s+(?:the\s+|an\s+|our\s+)?$|\b(?:the|our)\s+bus\s+$")
+"""'me and the escort held him': the escort is a member of staff on the transport, not a hold."""
 BARE_SEATBELT = frozenset({"seatbelt", "seat belt", "lap belt", "seat-belt"})
 SEATBELT_RESTRICTS = re.compile(r"\b(?:guard|clip|buckle|lock\w*|strapped|couldn'?t\s+undo)\b")
 GOING_TO = re.compile(
-    r"\b(?:went|go|gone|going|goes|off|ready|back|sent|put|walked\s+off|ran\s+off|went\s+off"
-    r"|went\s+out|walked\s+himself|walked\s+herself)\s+(?:up\s+)?(?:to\s+|into\s+)?(?:the\s+)?$"
+    r"\b(?:went|go|gone|going|goes|off|ready|back|sent|walked\s+off|ran\s+off|went\s+off"
+    r"|went\s+out|walked\s+himself|walked\s+herself)\s+(?:up\s+)?(?:to|into)\s+(?:the\s+)?$"
+    r"|\b(?:went|go|gone|going|goes|back|put)\s+$"
 )
 """Before a place: "she went to bed after", "walked off to the garden" say where the child went."""
 BESIDE = re.compile(r"\b(?:next\s+to|near|beside|behind|outside|in\s+front\s+of|by)\s+(?:the|a|"
@@ -104,8 +107,9 @@ PATTERNS: list[tuple[str, str, frozenset[str], re.Pattern[str]]] = [
         rf"|\b(?:held|holding)\s+(?:the\s+|her\s+|his\s+){_DOOR}\b(?!\s+open)")),
     ("restriction", "blocked_exit", _T("block blocked blocking doorway door"), re.compile(
         rf"\b(?:block|blocked|blocking)\s+(?:the\s+|her\s+|his\s+)?(?:{_DOOR}|doorway|way\s+out"
-        r"|way)\b|\bstood\s+(?:in|at)\s+the\s+door(?:way)?\s+so\s+(?:she|he|they)\s+couldn'?t"
-        r"|\boutside\s+the\s+door\s+so\s+(?:she|he|they)\s+(?:couldn'?t|could\s+not)\b"
+        r"|way)\b|\b(?P<m>stood\s+(?:in|at)\s+the\s+door(?:way)?)\s+so\s+(?:she|he|they)"
+        r"\s+couldn'?t|\b(?P<m2>outside\s+the\s+door)\s+so\s+(?:she|he|they)\s+(?:couldn'?t"
+        r"|could\s+not)\b"
         r"|\bstood\s+in\s+the\s+doorway\b")),
     ("restriction", "mobility_aid_removed", _T(
         "wheelchair chair powerchair frame walker zimmer crutches stick aid wheel power"), re.compile(
@@ -131,6 +135,7 @@ PATTERNS: list[tuple[str, str, frozenset[str], re.Pattern[str]]] = [
     ("equipment", "high_bed_sides", _T("sides"), re.compile(
         r"\bbed\s+sides\s+up\b|\bsides\s+of\s+the\s+bed\b")),
     ("hold_type", "standing", _T("stood standing upright feet"), re.compile(
+        r"\b(?:held|holding|restrained)\b[^.;!?]{0,40},\s*(?P<m>standing|stood\s+up)\s*(?:[,.;]|$)|"
         rf"\b(?:held|holding|hold|restrained|restraint)\s+{_GAP}(?:stood\s+up|standing"
         r"|stood|upright|on\s+(?:his|her|their)\s+feet)\b|^\s*standing\s*$")),
     ("hold_type", "seated", _T("sat sitting seated seat chair"), re.compile(
@@ -141,13 +146,15 @@ PATTERNS: list[tuple[str, str, frozenset[str], re.Pattern[str]]] = [
     ("hold_type", "ground", _T("floor ground there"), re.compile(
         r"\b(?:guided|took|taken|brought|lowered|walked|went|escorted|supported)\s+(?:her\s+|him\s+"
         r"|them\s+)?(?:down\s+)?to\s+the\s+(?:floor|ground)\b"
-        r"|\b(?:restrained|held|hold|holding)\s+(?:her\s+|him\s+|them\s+)?on\s+(?:the\s+|her\s+"
-        r"|his\s+)?(?:\w+\s+)?floor\b|\bheld\s+(?:her|him|them)\s+there\b")),
+        r"|\b(?:restrained|held|hold|holding)\s+(?:her\s+|him\s+|them\s+)?(?P<m>on\s+(?:the\s+"
+        r"|her\s+|his\s+)?(?:\w+\s+)?floor)\b|\bheld\s+(?:her|him|them)\s+there\b")),
     ("hold_type", "escort", _T("arm arms walking"), re.compile(
         rf"\bby\s+{_HIM}\s+arms?\b|\bwalking\s+(?:him|her|them)\b|\bboth\s+arms\s+held\b")),
     ("hold_type", "nose_distraction", _T("nose"), re.compile(r"\b(?:press\w*|push\w*)\s+(?:\w+\s+)?under\s+"
                                                  r"(?:his|her|the|their)\s+nose\b")),
     ("location", "communal", _T("hall"), re.compile(r"\b(?:dining|dinner|lunch)\s+hall\b")),
+    ("location", "classroom", _T("class"), re.compile(
+        r"\b(?:the|his|her|their|my|our)\s+class\b(?!\s+(?:teacher|ta|trip|group))")),
     ("injury", "injury", _T(
         "back twisted split bloody teeth bite inj sore skin banged bumped knocked hit limping"), re.compile(
         rf"\b{_BODY}\s+(?:got|was|were|been)\s+(?:\w+\s+)?(?:bent|twisted|pulled)\s+back\b"
@@ -213,7 +220,8 @@ class Spotter:
             if triggers.isdisjoint(present):
                 continue
             for match in pattern.finditer(low):
-                start, end = match.span()
+                inner = next((g for g in ("m", "m2") if match.groupdict().get(g)), None)
+                start, end = match.span(inner) if inner else match.span()
                 while end > start and low[end - 1] == " ":
                     end -= 1
                 found.append(Entity(entity, value, start, end))
@@ -287,6 +295,8 @@ def keep_mention(low: str, entity: Entity, *, sentence: tuple[int, int]) -> bool
         return bool(PAIN_CAUSE.search(text))
     if entity.entity == "pain" and PASSIVE_INJURY.search(low, max(0, entity.start - 30),
                                                         entity.end + 5):
+        return False
+    if entity.entity == "hold_type" and surface == "escort" and ESCORT_PERSON.search(before):
         return False
     if entity.entity == "equipment" and surface in BARE_SEATBELT:
         return bool(SEATBELT_RESTRICTS.search(low, entity.start, min(len(low), entity.end + 25)))

@@ -187,3 +187,32 @@ def test_what_a_backend_spots_cannot_change_the_facts(
     assert with_raw.flags == embedded.flags
     assert "pain_inflicted" not in with_raw.flags
     assert "prone" not in with_raw.facts["hold_types"]
+
+
+# ---------------------------------------------------------------- how many staff, and more places
+MORE: list[tuple[str, str, Any]] = [
+    ("just me to start with, then the deputy came to help", "staff_count", 2),
+    ("three of us, then a fourth person took over", "staff_count", 4),
+    ("2 staff and then 4 when she kicked off again", "staff_count", 4),
+    ("the TA and i held her while she was throwing chairs", "staff_count", 2),
+    ("me and the driver held him in his seat", "staff_count", 2),
+    ("me and the driver held him in his seat", "hold_types", ["seated"]),
+    ("a two person seated hold", "staff_count", 2),
+    ("her reins weren't needed in the car", "locations", ["vehicle"]),
+    ("her reins weren't needed in the car", "equipment", []),
+    ("no restraint used, only a friendly hold to the lounge", "hold_types", ["escort"]),
+    ("held about 5 mins, swapped halfway", "locations", []),
+    ("escorted her off the minibus", "locations", ["vehicle"]),
+    ("held in the lounge for a minute, standing", "hold_types", ["standing"]),
+    ("we held her in a basket hold on the floor", "hold_types", ["double_basket", "ground"]),
+    ("took him out of the class by the arms", "locations", ["classroom"]),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "value"), MORE, ids=[f"{t} [{k}]" for t, k, _ in MORE])
+def test_staff_numbers_places_and_holds(
+    interpreter: EmbeddedInterpreter, text: str, key: str, value: Any
+) -> None:
+    got = _facts(interpreter, text)[key]
+    assert (sorted(got) if isinstance(got, list) else got) == (
+        sorted(value) if isinstance(value, list) else value)
