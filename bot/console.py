@@ -1,7 +1,10 @@
-"""The console transport: the same debrief as Telegram, in a terminal, for trying and testing.
+"""The console channel: every flow Telegram has, in a terminal, for trying and testing.
 
-Buttons are shown as numbered choices and typed words; everything typed goes to the engine as
-text, so the console exercises exactly the parsing a Telegram user's typing gets.
+Input side: a typed line becomes a command (`/review 12`, `/childview`, `/tell`, `/pending`, ...)
+or an `Inbound` for the person id; output side: each `Outbound` is printed, buttons as numbered
+choices and typed words, and notices for other people (a check-in request, an alert) are printed
+with who they are for. Everything typed goes to the engine as text, so the console exercises
+exactly the parsing a Telegram user's typing gets.
 """
 
 from __future__ import annotations
@@ -10,12 +13,18 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
-from bot.conversations import DebriefService
-from dialogues.engine import Inbound, Outbound
+from sqlmodel import Session
+
+from bot.services.conversations import ACTION_BUTTON, Conversations
+from bot.services.runner import Notice, Reply
+from dialogues.engine import Button, Inbound, Outbound, State
+from storage import crud
 from storage.db import session_scope
-from storage.models import Person
+from storage.models import Person, Role
 
 CONTROL_HINT = "(or type: back · skip · not sure · help · pause)"
+COMMANDS = ("debrief", "pause", "cancel", "review", "childview", "tell")
+ENDED = ("submitted", "cancelled", "paused")
 
 
 def render(message: Outbound) -> str:
@@ -23,6 +32,7 @@ def render(message: Outbound) -> str:
     lines = [message.text]
     choices = [b for row in message.buttons for b in row
                if "|v:" in b.payload or "|t:" in b.payload or "|edit:" in b.payload]
+    actions = _actions(message)
     if message.kind == "question" and choices and not any(
             b.payload.endswith(("|v:yes", "|v:no")) for b in choices):
         lines += [f"  {n}. {b.label}" for n, b in enumerate(choices, start=1)]
@@ -33,6 +43,9 @@ def render(message: Outbound) -> str:
         lines.append("  (yes / no)")
     elif choices:
         lines += [f"  {b.label}" for b in choices]
+    elif actions:
+        lines += [f"  {n}. {b.label}" for n, b in enumerate(actions, start=1)]
+        lines.append("  (type a number)")
     if message.kind == "question":
         lines.append("  " + CONTROL_HINT)
     elif message.kind == "summary":
@@ -42,36 +55,103 @@ def render(message: Outbound) -> str:
     return "\n".join(lines)
 
 
+def _actions(message: Outbound) -> list[Button]:
+    """Buttons that open work outside a conversation (chosen here by number)."""
+    return [b for row in message.buttons for b in row if ACTION_BUTTON.match(b.payload)]
+
+
+class Console:
+    """One person at a terminal: lines in, printed messages and notices out."""
+
+    def __init__(self, *, conversations: Conversations, person_id: int,
+                 write: Callable[[str], object] = print,
+                 deliver: Callable[[Notice], object] | None = None) -> None:
+        self.conversations = conversations
+        self.person_id = person_id
+        self.write = write
+        self.deliver = deliver
+        self.actions: list[Button] = []
+
+    def command(self, name: str, argument: int | None = None) -> Reply:
+        """Run a command (`debrief`, `review`, ...) as if it had been typed."""
+        with session_scope() as session:
+            reply = self.conversations.command(session, person_id=self.person_id, name=name,
+                                               argument=argument)
+            self._show(session, reply)
+        return reply
+
+    def say(self, line: str) -> Reply | None:
+        """One typed line; None when it was answered here (/pending, /help)."""
+        text = line.strip()
+        words = text.split()
+        if words and words[0].startswith("/"):
+            name = words[0][1:].lower()
+            number = int(words[1]) if len(words) > 1 and words[1].isdigit() else None
+            if name in COMMANDS:
+                return self.command(name, number)
+            if name == "pending":
+                with session_scope() as session:
+                    self.write("\n".join(self.conversations.pending(session,
+                                                                    person_id=self.person_id)))
+                return None
+        inbound = Inbound.typed(line)
+        if text.isdigit() and 0 < int(text) <= len(self.actions):
+            inbound = Inbound.pressed(self.actions[int(text) - 1].payload)
+        with session_scope() as session:
+            reply = self.conversations.handle(session, person_id=self.person_id, inbound=inbound)
+            self._show(session, reply)
+        return reply
+
+    def live(self) -> bool:
+        """Whether the person is in the middle of a conversation (not paused, not finished)."""
+        with session_scope() as session:
+            current = crud.active_conversation(session, person_id=self.person_id)
+            return current is not None and \
+                State.model_validate_json(current.state).status not in ENDED
+
+    def _show(self, session: Session, reply: Reply) -> None:
+        for message in reply.messages:
+            self.write(render(message))
+            self.write("")
+        actions = [_actions(m) for m in reply.messages]
+        self.actions = next((a for a in reversed(actions) if a), []) if reply.messages else []
+        if reply.submitted_debrief_id is not None:
+            self.write(f"Receipt: debrief {reply.submitted_debrief_id} submitted.")
+        for notice in reply.notices:
+            if self.deliver is not None:
+                self.deliver(notice)
+            else:
+                target = session.get(Person, notice.person_id)
+                who = target.display_name if target else f"person {notice.person_id}"
+                self.write(f"📨 For {who}: {notice.text}")
+                self.write("")
+
+
+def first_command(person: Person) -> str:
+    """What `flourish chat` opens with: a child's own view, or the staff debrief."""
+    return "tell" if person.role == Role.child else "debrief"
+
+
 def run_chat(
     *,
     person: Person,
-    service: DebriefService,
+    conversations: Conversations,
     stdin: TextIO = sys.stdin,
     write: Callable[[str], object] = print,
+    command: str | None = None,
 ) -> int:
-    """Run one person's debrief in the terminal until it is submitted, cancelled or input ends."""
-
-    def show(messages: list[Outbound]) -> None:
-        for message in messages:
-            write(render(message))
-            write("")
-
-    with session_scope() as session:
-        show(service.start_or_resume(session, person=person).messages)
+    """Run one person's conversations in the terminal until the one in hand is submitted,
+    cancelled or paused with nothing else open, or input ends."""
+    assert person.id is not None
+    console = Console(conversations=conversations, person_id=person.id, write=write)
+    reply: Reply | None = console.command(command or first_command(person))
     while True:
+        if reply is not None and (reply.status in ENDED or reply.status in ("none", "refused")) \
+                and not console.live():
+            return 0
         write("> ")
         line = stdin.readline()
         if not line:
             write("\nPaused: your answers are saved. Run `flourish chat` again to carry on.")
             return 0
-        with session_scope() as session:
-            reply = service.handle(session, person=person, inbound=Inbound.typed(line))
-        show(reply.messages)
-        if reply.submitted_debrief_id is not None:
-            write(f"Receipt: debrief {reply.submitted_debrief_id} submitted.")
-            return 0
-        if reply.cancelled or reply.status == "paused":
-            return 0
-        with session_scope() as session:
-            if not service.has_active(session, person=person):
-                return 0
+        reply = console.say(line)

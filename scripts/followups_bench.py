@@ -108,6 +108,7 @@ async def _run(args: argparse.Namespace) -> int:
     from telegram.request import HTTPXRequest
 
     from bot.followups.scheduler import FollowUpScheduler
+    from bot.telegram.followups import TelegramSender
     from storage import followups as store
     from storage.config import get_config
     from storage.db import get_engine, session_scope
@@ -131,7 +132,7 @@ async def _run(args: argparse.Namespace) -> int:
                   request=HTTPXRequest(connection_pool_size=16))
         async with bot:
             limiter = TimingLimiter(overall=int(args.rate))
-            scheduler = FollowUpScheduler(engine=engine, bot=bot, sweep_seconds=30,
+            scheduler = FollowUpScheduler(engine=engine, sender=TelegramSender(bot), sweep_seconds=30,
                                           limiter=limiter)
             await scheduler.start()
             due_mono = time.monotonic() + (due_at - datetime.now(UTC)).total_seconds()

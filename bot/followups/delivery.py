@@ -7,9 +7,11 @@ between the claim's commit and the request, so the only moment of doubt is a cra
 accepted the message and before its id is stored; `storage.followups.reconcile_claimed` settles those
 rows on the next start (routine nudges are not repeated, safeguarding alerts are).
 
-Telegram's answers: RetryAfter puts the row back for later and pauses sending; Forbidden (the person
-blocked the bot) or BadRequest (no such chat) closes it as undeliverable; a timeout is treated like a
-crash (in doubt); any other network error means it was not sent and is retried with a backoff.
+The platform's answers, as a `Sender` reports them: `RetryLater` puts the row back for later and
+pauses sending; `Undeliverable` (the person blocked the bot, no such chat) closes it; `InDoubt` (a
+timeout, a broken connection after the request left) is treated like a crash; `NotSent` (no
+connection was made) is retried with a backoff. Nothing here knows python-telegram-bot: the
+Telegram channel provides the `Sender` (`bot.telegram.followups.TelegramSender`).
 """
 
 from __future__ import annotations
@@ -21,15 +23,12 @@ import secrets
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-import httpx
 from sqlalchemy.engine import Engine
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.followups import messages, planner
 from bot.followups.schedule import Clock, Kind, Policy, system_clock
@@ -39,17 +38,41 @@ from storage.models import FollowUp
 
 log = logging.getLogger(__name__)
 
-# Errors that mean the request never reached Telegram (no connection was made).
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-
 CHAIN_KINDS = frozenset({Kind.debrief_reminder.value, Kind.debrief_overdue.value,
                          Kind.review_reminder.value, Kind.childview_reminder.value})
 
 
-class MessageSender(Protocol):
-    """What we need of `telegram.Bot`."""
+Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
 
-    async def send_message(self, chat_id: int | str, text: str, **kwargs: Any) -> Any: ...
+
+class Sender(Protocol):
+    """Sends one nudge to a chat and returns the platform's message id (a channel provides it)."""
+
+    async def send(self, *, chat_id: int, text: str, buttons: Buttons) -> int | None: ...
+
+
+class RetryLater(Exception):
+    """The platform asked us to wait this many seconds before sending anything."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"retry after {seconds} s")
+        self.seconds = seconds
+
+
+class Undeliverable(Exception):
+    """The message can never arrive (`outcome`: blocked, bad_request)."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(outcome)
+        self.outcome = outcome
+
+
+class NotSent(Exception):
+    """The request never reached the platform (no connection was made): safe to send again."""
+
+
+class InDoubt(Exception):
+    """The request may have reached the platform (a timeout, a connection lost mid-way)."""
 
 
 def process_identity() -> str:
@@ -127,7 +150,7 @@ class Deliverer:
         self,
         *,
         engine: Engine,
-        bot: MessageSender,
+        sender: Sender,
         clock: Clock = system_clock,
         limiter: RateLimiter | None = None,
         claimed_by: str | None = None,
@@ -135,7 +158,7 @@ class Deliverer:
         batch: int = 100,
     ) -> None:
         self.engine = engine
-        self.bot = bot
+        self.sender = sender
         self.clock = clock
         self.limiter = limiter or RateLimiter()
         self.claimed_by = claimed_by or process_identity()
@@ -275,36 +298,30 @@ class Deliverer:
 
     async def _send_one(self, row: FollowUp, chat: int, token: str, nudge: messages.Nudge,
                         report: DeliveryReport) -> _Sent | None:
-        """Call sendMessage; on success return what to record, else settle the row here."""
+        """Send it; on success return what to record, else settle the row here."""
         assert row.id is not None
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
-                                        for label, data in line] for line in nudge.buttons]) \
-            if nudge.buttons else None
         try:
-            message = await self.bot.send_message(chat_id=chat, text=nudge.text,
-                                                  reply_markup=markup)
-        except RetryAfter as exc:
-            wait = _seconds(exc.retry_after)
-            self.limiter.pause(wait)
-            self._settle(row.id, token, "release", report, due_in=wait, outcome="retry_after")
+            message_id = await self.sender.send(chat_id=chat, text=nudge.text, buttons=nudge.buttons)
+        except RetryLater as exc:
+            self.limiter.pause(exc.seconds)
+            self._settle(row.id, token, "release", report, due_in=exc.seconds, outcome="retry_after")
             return None
-        except Forbidden:
-            self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="blocked")
+        except Undeliverable as exc:
+            if exc.outcome != "blocked":
+                log.warning("follow-up %s not accepted: %s", row.id, exc.outcome)
+            self._settle(row.id, token, store.UNDELIVERABLE, report, outcome=exc.outcome)
             return None
-        except BadRequest as exc:
-            log.warning("follow-up %s not accepted by Telegram: %s", row.id, exc.__class__.__name__)
-            self._settle(row.id, token, store.UNDELIVERABLE, report, outcome="bad_request")
+        except NotSent:
+            backoff = min(600.0, 5.0 * 2 ** min(row.attempts, 7))
+            self._settle(row.id, token, "release", report, due_in=backoff, outcome="not_sent")
             return None
-        except NetworkError as exc:
-            if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
-                backoff = min(600.0, 5.0 * 2 ** min(row.attempts, 7))
-                self._settle(row.id, token, "release", report, due_in=backoff, outcome="not_sent")
-            elif row.urgent:  # in doubt: an alert is sent again rather than risk losing it
+        except InDoubt:
+            if row.urgent:  # in doubt: an alert is sent again rather than risk losing it
                 self._settle(row.id, token, "release", report, due_in=5, outcome="in_doubt")
             else:  # in doubt: a routine nudge is not repeated
                 self._settle(row.id, token, store.UNCONFIRMED, report, outcome="in_doubt")
             return None
-        return _Sent(row.id, token, getattr(message, "message_id", None), row.kind)
+        return _Sent(row.id, token, message_id, row.kind)
 
     def _settle(self, followup_id: int, token: str, state: str, report: DeliveryReport, *,
                 outcome: str, due_in: float = 0.0) -> None:
@@ -321,9 +338,3 @@ class Deliverer:
                     report.in_doubt += 1
                 else:
                     report.undeliverable += 1
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)

@@ -55,7 +55,8 @@ def callback_data(action: str, row: FollowUp, token: str) -> str:
 def parse_callback(data: str) -> tuple[str, int, str] | None:
     """(action, follow-up id, token) from callback data, or None if it is not ours or malformed."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+    if len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit() \
+            or len(parts[2]) > 9:
         return None
     return parts[1], int(parts[2]), parts[3]
 
@@ -214,17 +215,17 @@ def deadline_phrase(deadline_at: datetime | None, *, zone: ZoneInfo, now: dateti
     return f"{state} {local(deadline_at, zone)}"
 
 
-def pending_text(session: Session, *, person: Person, now: datetime) -> str:
-    """Every open follow-up item as one message (for the console and tests)."""
-    items = pending_items(session, person=person)
-    if not items:
-        return "Nothing is waiting for you. Thank you."
+def pending_lines(session: Session, *, person: Person, now: datetime) -> list[str]:
+    """`/pending` lines for follow-ups no service lists itself (the child's view, reflections,
+    colleagues' overdue debriefs), oldest first, each with its deadline."""
     zone = zone_of_person(session, person)
-    lines = ["Waiting for you, oldest first:"]
-    for number, item in enumerate(items, start=1):
+    lines = []
+    for item in pending_items(session, person=person):
+        if item.task not in ("childview", "reflection", "debrief_colleague"):
+            continue
         when = deadline_phrase(item.deadline_at, zone=zone, now=now)
-        lines.append(f"{number}. {item.label}{f' — {when}' if when else ''}")
-    return "\n".join(lines)
+        lines.append(f"• {item.label}{f', {when}' if when else ''}")
+    return lines
 
 
 # --- the weekly digest --------------------------------------------------------------------------

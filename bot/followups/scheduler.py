@@ -16,14 +16,14 @@ import fcntl
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import sqlalchemy as sa
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Connection, Engine
 
 from bot.followups import planner
-from bot.followups.delivery import Deliverer, DeliveryReport, MessageSender, RateLimiter
+from bot.followups.delivery import Deliverer, DeliveryReport, RateLimiter, Sender
 from bot.followups.schedule import Clock, system_clock
 from storage import followups as store
 from storage.db import session_scope
@@ -124,7 +124,7 @@ class FollowUpScheduler:
         self,
         *,
         engine: Engine,
-        bot: MessageSender,
+        sender: Sender,
         clock: Clock = system_clock,
         sweep_seconds: float = 30.0,
         leader_poll_seconds: float = 5.0,
@@ -135,7 +135,7 @@ class FollowUpScheduler:
         self.sweep_seconds = sweep_seconds
         self.leader_poll_seconds = leader_poll_seconds
         self.leadership = Leadership(engine)
-        self.deliverer = Deliverer(engine=engine, bot=bot, clock=clock, limiter=limiter,
+        self.deliverer = Deliverer(engine=engine, sender=sender, clock=clock, limiter=limiter,
                                    still_leader=self.leadership.still_leader)
         self._lock = asyncio.Lock()
         self._again = False
@@ -223,19 +223,3 @@ class FollowUpScheduler:
             setattr(self.total, name, getattr(self.total, name) + getattr(report, name))
         if report.sent:
             log.info("follow-ups: %d sent", report.sent)
-
-
-def bot_from_config(**request_kwargs: Any) -> Any:
-    """A `telegram.Bot` for the configured token and Bot API URL (for `flourish followups run`)."""
-    from telegram import Bot
-    from telegram.request import HTTPXRequest
-
-    from storage.config import get_config
-
-    config = get_config()
-    if config.telegram_bot_token is None:
-        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
-    root = (config.telegram_base_url or "https://api.telegram.org").rstrip("/").removesuffix("/bot")
-    request = HTTPXRequest(connection_pool_size=16, **request_kwargs)
-    return Bot(config.telegram_bot_token.get_secret_value(), base_url=f"{root}/bot",
-               base_file_url=f"{root}/file/bot", request=request)

@@ -1,8 +1,8 @@
 """The application factory and runner: all of the bot's wiring in one place, no network at import.
 
 `build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
-that run before every feature (each update once; private chats only; enrolled people only), each
-`Extension` listed in `bot/telegram/extensions.py`, then the debrief's catch-alls and an error
+that run before every feature (each update once; private chats only; enrolled people only), the
+commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
 handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
 """
 
@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -31,14 +31,19 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.conversations import DebriefService
-from bot.telegram import debrief
-from bot.telegram.extension import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.log_hygiene import error_text
+from bot.services.conversations import Conversations
+from bot.telegram import handlers
+from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.dashboard import DASHBOARD
+from bot.telegram.followups import FOLLOWUPS
+from bot.telegram.insights import INSIGHTS
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
+from storage.accounts import record_stranger
 from storage.config import Config
-from storage.db import get_engine
+from storage.db import get_engine, is_timeout
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,11 @@ FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
+DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
+              "Everything before it is saved.")
+# The features plugged in, in order; each one's handlers come after the commands and before the
+# catch-alls for buttons and words.
+EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -123,9 +133,13 @@ async def private_only(update: Update, context: Context) -> None:
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status in ("left", "kicked"):
         raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is not None:
+        await services(context).db(lambda s: record_stranger(
+            s, telegram_user_id=user.id, attempted=_attempted(update), chat_type=chat.type))
     try:
         if chat.type != "channel":
-            await send_text(context.bot, chat.id, debrief.ONLY_PRIVATE)
+            await send_text(context.bot, chat.id, handlers.ONLY_PRIVATE)
         await with_retry(lambda: context.bot.leave_chat(chat.id), idempotent=True)
     except TelegramError as exc:
         log.info("could not leave a non-private chat: %s", type(exc).__name__)
@@ -143,11 +157,24 @@ async def enrolled_only(update: Update, context: Context) -> None:
     svc = services(context)
     if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
         return
+    await svc.db(lambda s: record_stranger(s, telegram_user_id=user.id,
+                                           attempted=_attempted(update)))
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
     if update.effective_message is not None or update.callback_query is not None:
-        await send_text(context.bot, chat.id, debrief.NOT_ENROLLED)
+        await send_text(context.bot, chat.id, handlers.NOT_ENROLLED)
     raise ApplicationHandlerStop
+
+
+def _attempted(update: Update) -> str:
+    """What kind of thing was sent (a command's name, a button, a message), never its content."""
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        return "command " + text.split()[0].split("@")[0][:32]
+    return "message" if message is not None else "other update"
 
 
 async def on_error(update: object, context: Context) -> None:
@@ -155,13 +182,14 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
-    log.error("error handling update %s: %s\n%s", update_id, type(error).__name__, frames)
+    log.error("error handling update %s: %s\n%s", update_id, error_text(error), frames)
     if isinstance(update, Update) and update.effective_chat is not None \
             and update.effective_chat.type == "private":
+        text = DIDNT_SAVE if error is not None and is_timeout(error) else (
+            "Sorry, something went wrong on my side. Everything you've answered "
+            "is saved: please try again in a moment, or send /debrief.")
         try:
-            await send_text(context.bot, update.effective_chat.id,
-                            "Sorry, something went wrong on my side. Everything you've answered "
-                            "is saved: please try again in a moment, or send /debrief.")
+            await send_text(context.bot, update.effective_chat.id, text)
         except TelegramError:
             log.warning("could not tell the person about the error")
 
@@ -174,7 +202,7 @@ async def post_init(app: App) -> None:
     then each extension's own start-up."""
     svc = services(app)
     try:
-        await app.bot.set_my_commands([BotCommand(c, d) for c, d in debrief.DEFAULT_COMMANDS])
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in handlers.DEFAULT_COMMANDS])
 
         def enrolled(session: Session) -> list[tuple[int, str]]:
             return [(p.telegram_user_id, str(p.role))
@@ -183,12 +211,12 @@ async def post_init(app: App) -> None:
                     if p.telegram_user_id is not None]
 
         for chat_id, role in await svc.db(enrolled):
-            await debrief.set_commands_for(svc, app.bot, chat_id=chat_id, role=role)
+            await handlers.set_commands_for(app.bot, chat_id=chat_id, role=role)
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
     try:
-        cleaned = await debrief.finish_interrupted_cleanups(svc, app.bot)
+        cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
             log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
     except TelegramError as exc:
@@ -211,39 +239,41 @@ def build_application(
     interpreter: Interpreter | None = None,
     engine: Engine | None = None,
     extensions: Sequence[Extension] | None = None,
+    rate_limiter: bool = True,
 ) -> App:
-    """The bot, wired: guards, then each extension's handlers, then the debrief's catch-alls.
+    """The bot, wired: guards, the commands, each extension's handlers, then the catch-alls.
 
-    `extensions` defaults to `bot.telegram.extensions.EXTENSIONS`. Nothing touches the network
-    until the application is initialised.
+    `extensions` defaults to `EXTENSIONS`. `rate_limiter=False` sets Telegram's rate limiter
+    aside (for measuring the bot's own cost). Nothing touches the network until the application
+    is initialised.
     """
     if config.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     if extensions is None:
-        from bot.telegram.extensions import EXTENSIONS
-
         extensions = EXTENSIONS
-    builder = (ApplicationBuilder()
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (ApplicationBuilder()
                .application_class(FlourishApplication)
                .token(config.telegram_bot_token.get_secret_value())
-               .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
                .post_init(post_init)
                .post_shutdown(post_shutdown))
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if config.telegram_base_url:
         base_url, base_file_url = bot_api_urls(config.telegram_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     app: App = builder.build()
     app.bot_data[SERVICES_KEY] = Services(
         config=config, engine=engine or get_engine(),
-        debriefs=DebriefService(interpreter=interpreter), interpreter=interpreter,
+        conversations=Conversations(interpreter=interpreter), interpreter=interpreter,
         extensions=list(extensions))
     app.add_handler(TypeHandler(Update, private_only), group=GUARD_GROUP)
     app.add_handler(TypeHandler(Update, enrolled_only), group=GUARD_GROUP + 1)
+    handlers.register(app)
     for extension in extensions:
         if extension.register is not None:
             extension.register(app)
-    debrief.register_fallbacks(app)
+    handlers.register_fallbacks(app)
     app.add_error_handler(on_error)
     return app
 
@@ -268,15 +298,23 @@ def run_bot(
     """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
-    if webhook_url is None:
-        log.info("Flourish bot: polling for updates")
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
-    path = urlparse(webhook_url).path.strip("/")
-    log.info("Flourish bot: webhook server on %s:%s", listen, port)
-    app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
-                    secret_token=secret_token or webhook_secret(config),
-                    allowed_updates=Update.ALL_TYPES)
+    try:
+        if webhook_url is None:
+            log.info("Flourish bot: polling for updates")
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            return
+        path = urlparse(webhook_url).path.strip("/")
+        log.info("Flourish bot: webhook server on %s:%s", listen, port)
+        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
+                        secret_token=secret_token or webhook_secret(config),
+                        allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:  # its message quotes the token: say it plainly instead
+        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
+            from None
+
+
+class TokenRejected(RuntimeError):
+    """Telegram does not accept the bot token; the message is one line and does not contain it."""
 
 
 def fetch_bot_username(config: Config) -> str:

@@ -12,6 +12,7 @@ from support.telegram_fixtures import *  # noqa: F403
 from telegram import Bot
 
 from bot.followups.scheduler import FollowUpScheduler
+from bot.telegram.followups import TelegramSender
 from storage.db import get_engine
 
 
@@ -40,7 +41,7 @@ def make_scheduler(standin_bot: Bot) -> Iterator[Any]:
     made: list[FollowUpScheduler] = []
 
     def build(clock: FakeClock) -> FollowUpScheduler:
-        scheduler = FollowUpScheduler(engine=get_engine(), bot=standin_bot, clock=clock)
+        scheduler = FollowUpScheduler(engine=get_engine(), sender=TelegramSender(standin_bot), clock=clock)
         made.append(scheduler)
         return scheduler
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.conversations import DebriefService
-from bot.demo import seed_demo
+from bot.services.debriefs import DebriefService
+from bot.services.demo import seed_demo
 from dialogues.engine import Inbound
 from storage import crud
 from storage import followups as store

@@ -14,6 +14,7 @@ from support.botapi_standin import BotApiStandIn
 from telegram import Bot
 
 from bot.followups.scheduler import FollowUpScheduler
+from bot.telegram.followups import TelegramSender
 from storage import crud
 from storage import followups as store
 from storage.db import get_engine, session_scope
@@ -46,7 +47,7 @@ async def test_two_hundred_due_at_once_arrive_exactly_once_within_the_limits(
             assert row is not None
             session.flush()
             ids.append(row.id)
-    scheduler = FollowUpScheduler(engine=get_engine(), bot=standin_bot, sweep_seconds=60)
+    scheduler = FollowUpScheduler(engine=get_engine(), sender=TelegramSender(standin_bot), sweep_seconds=60)
     await scheduler.start()  # first look now (nothing due), then the alarm at the due time
     try:
         await standin.await_for(lambda c: c.method == "sendMessage", within=60, count=200)

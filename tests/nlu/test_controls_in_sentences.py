@@ -24,6 +24,7 @@ CONTEXT: dict[str, Any] = {
         "staff": [{"value": "93", "label": "Jordan D'Souza"}, {"value": "none", "label": "Just me"}],
     },
 }
+FREE_TEXT = "describe"
 NOT_COPING = ("honestly i'm not coping with any of this tonight, it's been a horrible shift and i "
               "want to speak to my manager before i do the rest")
 
@@ -42,13 +43,11 @@ def press(engine: Engine, state: State, action: str) -> tuple[State, list[Outbou
 
 
 def at_free_text(engine: Engine) -> State:
+    """A debrief at its first free-text question (the account of what happened)."""
     state, _ = engine.start(CONTEXT)
-    for text in ["1", "1", "today", "00:10", "3"]:
+    for text in ["1", "1", "today", "00:10"]:
         state, _ = say(engine, state, text)
-    state, _ = press(engine, state, "t:physical_hold")
-    state, _ = press(engine, state, "done")
-    state, _ = say(engine, state, "2")
-    assert state.current == "communication"
+    assert state.current == FREE_TEXT
     return state
 
 
@@ -57,11 +56,11 @@ def test_a_long_message_of_distress_gets_support_and_is_kept_as_the_answer(engin
     state, messages = say(engine, state, NOT_COPING)
     assert state.status == "distress"
     assert "manager to check in" in messages[-1].text
-    assert state.value("communication") == NOT_COPING
+    assert state.value(FREE_TEXT) == NOT_COPING
     payload = messages[-1].buttons[-1][0].payload  # "Carry on with the debrief"
     state, messages = engine.handle(state, Inbound.pressed(payload))
     assert state.status == "active"
-    assert state.current == "triggers"
+    assert state.current not in (None, FREE_TEXT)
 
 
 def test_a_short_message_of_distress_at_a_choice_gets_support(engine: Engine) -> None:
@@ -77,17 +76,17 @@ def test_a_long_request_to_stop_pauses_and_stores_nothing(engine: Engine) -> Non
     state, _ = say(engine, state, "sorry i have to stop now, one of the young people needs me, "
                                   "can we carry on with this later")
     assert state.status == "paused"
-    assert "communication" not in state.answers
+    assert FREE_TEXT not in state.answers
     state, messages = engine.resume(state)
-    assert messages[-1].question_id == "communication"
+    assert messages[-1].question_id == FREE_TEXT
 
 
 def test_wait_i_got_the_time_wrong_goes_back_and_does_not_pause(engine: Engine) -> None:
     state = at_free_text(engine)
     state, _ = say(engine, state, "hang on, i think i put the wrong time in before")
     assert state.status == "active"
-    assert state.current != "communication"
-    assert "communication" not in state.answers
+    assert state.current != FREE_TEXT
+    assert FREE_TEXT not in state.answers
 
 
 def test_signal_dropped_is_not_a_no(engine: Engine) -> None:
@@ -110,5 +109,13 @@ def test_an_account_with_the_word_skip_in_it_is_an_answer(engine: Engine) -> Non
     state = at_free_text(engine)
     text = "he wanted to skip tea and go out, when we said no he threw his plate at the wall"
     state, _ = say(engine, state, text)
-    assert state.value("communication") == text
-    assert state.current == "triggers"
+    assert state.value(FREE_TEXT) == text
+    assert state.current != FREE_TEXT
+
+
+def test_a_long_message_of_distress_at_a_choice_is_kept_as_a_note(engine: Engine) -> None:
+    state, _ = engine.start(CONTEXT)
+    state, messages = say(engine, state, NOT_COPING)
+    assert state.status == "distress"
+    assert "manager to check in" in messages[-1].text
+    assert state.notes["wellbeing"] == [NOT_COPING]

@@ -14,7 +14,7 @@ from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, b
 from support.telegram_fixtures import Home, enrol, invite, run_application, settle
 
 from bot.telegram import build_application
-from bot.telegram.debrief import NOT_ENROLLED, ONLY_PRIVATE
+from bot.telegram.handlers import NOT_ENROLLED, ONLY_PRIVATE
 from dialogues.flow import QuestionType, load_flow
 from nlu.backends import get_interpreter
 from nlu.result import Interpreter
@@ -59,7 +59,7 @@ async def answer(api: BotApiStandIn, user: FakeUser, scope: str, message: dict[s
     elif question.type is QuestionType.yes_no:
         user.press(f"{scope}|v:no", message)
     elif question.type is QuestionType.time:
-        user.send("14:30")
+        user.send("00:05")  # earlier today whatever the hour (a later time is queried)
     elif question.type is QuestionType.number:
         user.send("2")
     elif question.type is QuestionType.duration:

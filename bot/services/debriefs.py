@@ -1,0 +1,150 @@
+"""The staff debrief: who it is for, what is asked first, and what is stored when it is submitted.
+
+It runs on the one `FlowRunner` like every other flow; this module adds only the debrief's own
+start (the children and colleagues to choose from, an incident a colleague already reported) and
+its submission (the incident, the debrief and its answers, and the follow-ups it starts).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.followups import planner as followups
+from bot.services.runner import FINISHED, STAFF_DEBRIEF, FlowRunner, Reply
+from dialogues import when
+from dialogues.engine import Inbound, Outbound, State
+from nlu.result import Interpreter
+from storage import crud
+from storage.models import Child, Incident, Person, Role, Setting
+from storage.types import utcnow
+
+NOTHING_OPEN = "You have no debrief open just now. Send /debrief to start one."
+
+__all__ = ["DEBRIEF_ROLES", "STAFF_DEBRIEF", "DebriefService", "Reply", "occurred_at", "pending_debriefs"]
+
+
+class DebriefService:
+    """Starts, continues and submits staff debriefs for enrolled people."""
+
+    def __init__(self, *, interpreter: Interpreter | None = None) -> None:
+        self.runner = FlowRunner(STAFF_DEBRIEF, interpreter=interpreter)
+        self.engine = self.runner.engine
+
+    def has_active(self, session: Session, *, person: Person) -> bool:
+        """Whether this person has a debrief in progress (or paused)."""
+        return self.runner.unfinished(session, person=person) is not None
+
+    def start_or_resume(self, session: Session, *, person: Person, new: bool = False) -> Reply:
+        """Resume the debrief in progress, or start the one that is waiting, or a new one."""
+        assert person.id is not None
+        if not new:
+            resumed = self.runner.resume(session, person=person)
+            if resumed is not None:
+                return Reply(messages=resumed[1], status=resumed[0].status, flow_id=STAFF_DEBRIEF)
+        setting = session.get(Setting, person.setting_id)
+        assert setting is not None
+        context = self._context(session, person=person, setting=setting)
+        preface: list[Outbound] = []
+        pending = [] if new else crud.pending_debrief_incidents(session, person_id=person.id)
+        if pending:
+            incident = pending[0]
+            context.update(new_incident=False, incident_id=incident.id)
+            preface.append(Outbound(text=self._incident_line(session, incident, setting)))
+        messages = self.runner.begin(session, person=person, context=context, same=None)
+        return Reply(messages=[*preface, *messages], flow_id=STAFF_DEBRIEF)
+
+    def handle(self, session: Session, *, person: Person, inbound: Inbound) -> Reply:
+        """Apply one input to this person's debrief in progress."""
+        assert person.id is not None
+        step = self.runner.step(session, person=person, inbound=inbound)
+        if step is None:
+            return Reply(messages=[Outbound(text=NOTHING_OPEN)], status="none", flow_id=STAFF_DEBRIEF)
+        state, new_state = step.before, step.after
+        reply = Reply(messages=step.messages, status=new_state.status, flow_id=STAFF_DEBRIEF,
+                      conversation_id=step.conversation.id)
+        reply.support_requested = (new_state.support_requested and not state.support_requested) or (
+            new_state.value("wellbeing_checkin") is True and state.value("wellbeing_checkin") is not True)
+        if new_state.status == "submitted":
+            incident, debrief_id = self._submit(session, person=person, state=new_state)
+            followups.after_submit(session, incident=incident, person_id=person.id,
+                                   debrief_id=debrief_id)
+            reply.record_id = debrief_id
+            reply.incident_id = incident.id
+            reply.flags = list(incident.flags)
+        return reply
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _context(self, session: Session, *, person: Person, setting: Setting) -> dict[str, Any]:
+        assert setting.id is not None
+        children = [{"value": str(c.id), "label": c.display_name}
+                    for c in crud.list_children(session, setting_id=setting.id)]
+        colleagues = [{"value": str(p.id), "label": p.display_name}
+                      for p in crud.list_people(session, setting_id=setting.id,
+                                                roles=(Role.staff, Role.manager))
+                      if p.id != person.id]
+        colleagues.append({"value": "none", "label": "Just me"})
+        return {"setting_kind": setting.kind, "new_incident": True, "timezone": setting.timezone,
+                "now": utcnow().isoformat(),
+                "options": {"children": children, "staff": colleagues}}
+
+    def _incident_line(self, session: Session, incident: Incident, setting: Setting) -> str:
+        child = session.get(Child, incident.child_id)
+        when = incident.occurred_at.astimezone(ZoneInfo(setting.timezone))
+        name = child.display_name if child else "a child"
+        return (f"This debrief is for the incident with {name} on "
+                f"{when:%a %d %b at %H:%M}. A colleague named you as involved.")
+
+    def _submit(self, session: Session, *, person: Person, state: State) -> tuple[Incident, int]:
+        assert person.id is not None
+        setting = session.get(Setting, person.setting_id)
+        assert setting is not None
+        assert setting.id is not None
+        if state.context.get("new_incident", True):
+            staff = [int(v) for v in (state.value("other_staff") or []) if v != "none"]
+            incident = crud.create_incident(
+                session, setting_id=setting.id, child_id=int(state.value("child")),
+                occurred_at=occurred_at(state, setting), reported_by_id=person.id, staff_ids=staff)
+        else:
+            found = session.get(Incident, int(state.context["incident_id"]))
+            assert found is not None
+            incident = found
+        debrief = crud.save_debrief(
+            session, incident=incident, person_id=person.id, flow_id=state.flow_id,
+            answers=self.runner.answer_rows(state), flags=self.engine.flags(state))
+        assert debrief.id is not None
+        return incident, debrief.id
+
+
+def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) -> datetime:
+    """When the incident happened, from the day, date and time answers, in the setting's time zone."""
+    return when.incident_moment(
+        day_option=state.value("incident_day"), date_iso=state.value("incident_date"),
+        clock=state.value("incident_time"), now=now or utcnow(), zone=ZoneInfo(setting.timezone))
+
+
+DEBRIEF_ROLES = (Role.staff, Role.manager, Role.admin)
+
+
+def pending_debriefs(session: Session, person: Person) -> list[str]:
+    """The /pending lines for debriefs: the one in progress and incidents still to debrief."""
+    assert person.id is not None
+    lines: list[str] = []
+    if person.role not in DEBRIEF_ROLES:
+        return lines
+    last = crud.last_conversation(session, person_id=person.id, flow_id=STAFF_DEBRIEF)
+    if last is not None and State.model_validate_json(last.state).status not in FINISHED:
+        lines.append("• Your debrief in progress: send /debrief to carry on.")
+    setting = session.get(Setting, person.setting_id)
+    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+    for incident in crud.pending_debrief_incidents(session, person_id=person.id):
+        child = session.get(Child, incident.child_id)
+        name = child.display_name if child else "a child"
+        when = incident.occurred_at.astimezone(zone)
+        lines.append(f"• A debrief for the incident with {name} on {when:%a %d %b at %H:%M}: "
+                     "send /debrief.")
+    return lines

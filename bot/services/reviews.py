@@ -1,0 +1,367 @@
+"""The manager's review of an incident: every debrief side by side, patterns, questions, sign-off.
+
+A review opens with a compact picture of the incident (each staff member's answers next to each
+other, the points to reflect on, and what this incident has in common with recent ones), then
+runs the `manager_review` flow. Submitting its summary is the sign-off: the review is stored,
+read-only, and each action becomes a follow-up for its owner. A correction after sign-off is a
+new, dated addendum (the `review_addendum` flow).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.followups import planner
+from bot.services import access
+from bot.services.insights import flags_for_incident
+from bot.services.runner import STAFF_DEBRIEF, FlowReply, FlowRunner, Notice
+from dialogues.engine import FLAG_TEXT, Button, Inbound, Outbound, State
+from dialogues.flow import Flow, Question, QuestionType, load_flow
+from storage import crud
+from storage import reviews as store
+from storage.models import Child, Incident, Person, Review, Role, Setting
+from storage.types import utcnow
+
+MANAGER_REVIEW = "manager_review"
+REVIEW_ADDENDUM = "review_addendum"
+PATTERN_DAYS = 28
+MAX_ACTIONS = 3
+TEXT_PREVIEW = 160
+# Asked of staff, but not shown side by side: private (wellbeing), or already in the header.
+NOT_SIDE_BY_SIDE = frozenset({"wellbeing", "wellbeing_checkin", "child", "incident_day",
+                              "incident_time", "other_staff", "noted_confirm"})
+# The staff debrief's short titles, as a manager reads them about someone else.
+SIDE_BY_SIDE_TITLES = {"describe": "What they did", "location": "Where",
+                       "child_experience": "The child's view, as staff saw it"}
+TIME_BANDS = (  # (name, first hour, hour after the last), local time
+    ("in the night", 22, 7), ("in the morning", 7, 12), ("in the afternoon", 12, 16),
+    ("at teatime", 16, 19), ("in the evening", 19, 22),
+)
+ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
+            "tenth")
+NOTHING_WAITING = "Nothing is waiting for your review just now. Thank you."
+
+
+# --- formatting ------------------------------------------------------------------------------------
+
+
+def format_answer(question: Question, status: str, value: Any, *, limit: int = TEXT_PREVIEW) -> str:
+    """One stored answer in a few words: option labels, yes/no, minutes, or the (cut) text."""
+    if status == "skipped":
+        return "skipped"
+    if status == "unsure":
+        return "not sure"
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    labels = {o.value: o.label for o in question.options}
+    if isinstance(value, list):
+        return ", ".join(labels.get(str(v), str(v)) for v in value) or "—"
+    if question.type is QuestionType.duration:
+        return f"about {value:g} min"
+    text = labels.get(str(value), str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def time_band(at: datetime) -> str:
+    """The part of the day a local time falls in (night, morning, afternoon, teatime, evening)."""
+    hour = at.hour
+    for name, first, end in TIME_BANDS:
+        if (first <= hour < end) if first < end else (hour >= first or hour < end):
+            return name
+    raise AssertionError("every hour is in a band")  # pragma: no cover
+
+
+def _ordinal(number: int) -> str:
+    return ORDINALS[number - 1] if 0 < number <= len(ORDINALS) else f"{number}th"
+
+
+def _local(session: Session, incident: Incident) -> tuple[datetime, ZoneInfo]:
+    setting = session.get(Setting, incident.setting_id)
+    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+    return incident.occurred_at.astimezone(zone), zone
+
+
+def incident_title(session: Session, incident: Incident) -> str:
+    """'the incident with Robin on Tue 03 Nov at 19:00'."""
+    child = session.get(Child, incident.child_id)
+    when, _ = _local(session, incident)
+    name = child.display_name if child else "a child"
+    return f"the incident with {name} on {when:%a %d %b at %H:%M}"
+
+
+def pattern_lines(session: Session, *, incident: Incident, days: int = PATTERN_DAYS) -> list[str]:
+    """What this incident has in common with recent ones: for the child, and for each staff member."""
+    assert incident.id is not None
+    start, end = incident.occurred_at - timedelta(days=days), incident.occurred_at
+    lines: list[str] = []
+    child = session.get(Child, incident.child_id)
+    name = child.display_name if child else "this child"
+    for_child = store.incidents_between(session, setting_id=incident.setting_id, start=start,
+                                        end=end, child_id=incident.child_id)
+    count = len(for_child)
+    line = f"This is the {_ordinal(count)} incident for {name} in the last {days} days"
+    if count >= 2:
+        _, zone = _local(session, incident)
+        bands = Counter(time_band(i.occurred_at.astimezone(zone)) for i in for_child)
+        band, times = bands.most_common(1)[0]
+        if times >= 2:
+            line += f", {_count_word(times, count)} {band}"
+    lines.append(line + ".")
+    everyone = store.incidents_between(session, setting_id=incident.setting_id, start=start, end=end)
+    involved = store.staff_by_incident(session, incident_ids=[i.id for i in everyone if i.id])
+    this_staff = involved.get(incident.id, set())
+    for person_id in sorted(this_staff):
+        times = sum(1 for people in involved.values() if person_id in people)
+        if times >= 2:
+            person = session.get(Person, person_id)
+            who = person.display_name if person else "One staff member"
+            lines.append(f"{who} was involved in {times} of the {len(everyone)} incidents here in "
+                         f"the last {days} days.")
+    # The setting's pattern flags this incident is part of (those not already said above).
+    lines += [flag.sentence for flag in flags_for_incident(
+        session, incident_id=incident.id, setting_id=incident.setting_id)
+        if flag.name not in ("frequent_for_child", "staff_cluster")]
+    return lines
+
+
+def _count_word(part: int, whole: int) -> str:
+    if part == whole:
+        return "all" if whole > 2 else "both"
+    return {2: "two", 3: "three", 4: "four", 5: "five"}.get(part, str(part))
+
+
+def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[list[str], list[str]]:
+    """Each staff debrief's answers next to each other, question by question; and who has debriefed."""
+    assert incident.id is not None
+    debriefs = crud.debriefs_of(session, incident_id=incident.id)
+    names: dict[int, str] = {}
+    answers: dict[int, dict[str, Any]] = {}
+    for debrief in debriefs:
+        assert debrief.id is not None
+        person = session.get(Person, debrief.person_id)
+        names[debrief.id] = (person.display_name if person else "Staff").split()[0]
+        answers[debrief.id] = {a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)}
+    lines: list[str] = []
+    for question in flow.questions:
+        if question.id in NOT_SIDE_BY_SIDE:
+            continue
+        given = [(names[d], rows[question.id]) for d, rows in answers.items() if question.id in rows]
+        if not given:
+            continue
+        lines.append(SIDE_BY_SIDE_TITLES.get(question.id, question.short))
+        said: dict[str, list[str]] = {}  # the same answer from several people goes on one line
+        for who, row in given:
+            value = row.text if row.text is not None else row.value
+            said.setdefault(format_answer(question, row.status, value), []).append(who)
+        lines.extend(f"• {', '.join(people)}: {answer}" for answer, people in said.items())
+    done = {d.person_id for d in debriefs}
+    waiting = [p for p in crud.staff_of(session, incident_id=incident.id) if p not in done]
+    people = [n for n in names.values()]
+    status = [f"Debriefs in: {', '.join(people) if people else 'none yet'}"]
+    if waiting:
+        missing = [session.get(Person, p) for p in waiting]
+        status.append("Still to come: " + ", ".join(p.display_name.split()[0] for p in missing if p))
+    return status, lines
+
+
+def overview(session: Session, *, incident: Incident) -> list[Outbound]:
+    """The opening of a review: the incident, the points to reflect on, patterns, then side by side."""
+    staff_flow = load_flow(STAFF_DEBRIEF)
+    status, lines = side_by_side(session, incident=incident, flow=staff_flow)
+    head = [f"📋 Review of {incident_title(session, incident)}", *status]
+    if incident.flags:
+        head += ["", "Points to reflect on (not a judgement):"]
+        head += [f"• {FLAG_TEXT.get(f, f.replace('_', ' '))}" for f in incident.flags]
+    head += ["", "Patterns:", *(f"• {line}" for line in pattern_lines(session, incident=incident))]
+    messages = [Outbound(text="\n".join(head))]
+    if lines:
+        messages.append(Outbound(text="Side by side\n\n" + "\n".join(lines)))
+    return messages
+
+
+def signed_view(session: Session, *, review: Review) -> list[Outbound]:
+    """A signed review, read-only: the answers, the actions, the addenda, and a way to add one."""
+    assert review.id is not None
+    incident = session.get(Incident, review.incident_id)
+    assert incident is not None
+    flow = load_flow(MANAGER_REVIEW)
+    manager = session.get(Person, review.manager_id)
+    _, zone = _local(session, incident)
+    signed = review.signed_at.astimezone(zone) if review.signed_at else None
+    lines = [f"🔒 Signed review of {incident_title(session, incident)}",
+             f"Signed by {manager.display_name if manager else 'a manager'}"
+             + (f" on {signed:%a %d %b %Y at %H:%M}" if signed else "") + ". It is read-only.", ""]
+    saved = store.review_answers(review)
+    for question in flow.questions:
+        if question.id in saved and not question.id.startswith("action_"):
+            row = saved[question.id]
+            lines.append(f"{question.short}: {format_answer(question, row['status'], row['value'])}")
+    actions = store.actions_of(session, review_id=review.id)
+    if actions:
+        lines += ["", "Actions:"]
+        for action in actions:
+            owner = session.get(Person, action.owner_id) if action.owner_id else None
+            lines.append(f"• {action.description} — {owner.display_name if owner else 'unassigned'}, "
+                         f"by {action.due_at.astimezone(zone):%a %d %b}")
+    for addendum in store.addenda_of(session, review_id=review.id):
+        author = session.get(Person, addendum.author_id)
+        lines += ["", f"Addendum, {addendum.created_at.astimezone(zone):%a %d %b %Y at %H:%M}, by "
+                      f"{author.display_name if author else 'a manager'}:", addendum.text]
+    buttons = [[Button(label="➕ Add an addendum", payload=f"rv:add:{review.id}")]]
+    return [Outbound(text="\n".join(lines), buttons=buttons)]
+
+
+# --- the service -----------------------------------------------------------------------------------
+
+
+class ReviewService:
+    """Opens, runs and signs manager reviews, and adds addenda to signed ones."""
+
+    def __init__(self) -> None:
+        self.runner = FlowRunner(MANAGER_REVIEW)
+        self.addenda = FlowRunner(REVIEW_ADDENDUM)
+
+    def open(self, session: Session, *, person: Person, incident_id: int | None = None) -> FlowReply:
+        """/review: carry on with one in progress, or open an incident's review (or its signed record)."""
+        if person.role != Role.manager:
+            access.check_review(session, person=person, incident=None, incident_id=incident_id)
+        if incident_id is None:
+            for runner in (self.addenda, self.runner):
+                resumed = runner.resume(session, person=person)
+                if resumed is not None:
+                    return FlowReply(messages=resumed[1], status=resumed[0].status)
+            waiting = store.incidents_awaiting_review(session, setting_id=person.setting_id)
+            if not waiting:
+                return FlowReply(messages=[Outbound(text=NOTHING_WAITING)], status="none")
+            incident_id = waiting[0].id
+        incident = access.check_review(session, person=person, incident_id=incident_id,
+                                       incident=session.get(Incident, incident_id))
+        assert incident.id is not None
+        signed = store.signed_review(session, incident_id=incident.id)
+        if signed is not None:
+            crud.record_audit(session, actor_id=person.id, action="review_read",
+                              object_type="review", object_id=signed.id)
+            return FlowReply(messages=signed_view(session, review=signed), status="signed")
+        crud.record_audit(session, actor_id=person.id, action="review_opened",
+                          object_type="incident", object_id=incident.id)
+        preface = overview(session, incident=incident)
+        messages = self.runner.begin(session, person=person, context=self._context(session, person,
+                                                                                   incident))
+        return FlowReply(messages=[*preface, *messages])
+
+    def handle(self, session: Session, *, person: Person, inbound: Inbound,
+               flow_id: str = MANAGER_REVIEW) -> FlowReply:
+        """Apply one input to this manager's review (or, by flow id, addendum) in progress."""
+        runner, finish = ((self.addenda, self._add) if flow_id == REVIEW_ADDENDUM
+                          else (self.runner, self._sign))
+        step = runner.step(session, person=person, inbound=inbound)
+        if step is None:
+            return FlowReply(messages=[Outbound(text="You have no review open just now. Send "
+                                                     "/review to start one.")], status="none")
+        reply = FlowReply(messages=step.messages, status=step.after.status)
+        if step.after.status == "submitted":
+            finish(session, person, step.after, reply)
+        return reply
+
+    def start_addendum(self, session: Session, *, person: Person, review_id: int) -> FlowReply:
+        """Begin a dated addendum to a signed review."""
+        review = session.get(Review, review_id)
+        incident = session.get(Incident, review.incident_id) if review else None
+        access.check_review(session, person=person, incident=incident, incident_id=
+                            review.incident_id if review else None)
+        assert review is not None
+        if review.signed_at is None:
+            return FlowReply(messages=[Outbound(text="That review isn't signed yet, so it can "
+                                                     "still be changed: send /review.")])
+        messages = self.addenda.begin(session, person=person, context={"review_id": review_id},
+                                      same="review_id")
+        return FlowReply(messages=messages)
+
+    # --- internals -------------------------------------------------------------------------------
+
+    def _context(self, session: Session, person: Person, incident: Incident) -> dict[str, Any]:
+        owners = [{"value": str(p.id), "label": "Me" if p.id == person.id else p.display_name}
+                  for p in crud.list_people(session, setting_id=incident.setting_id,
+                                            roles=(Role.staff, Role.manager))]
+        return {"incident_id": incident.id, "options": {"owners": owners}}
+
+    def _sign(self, session: Session, person: Person, state: State, reply: FlowReply) -> None:
+        assert person.id is not None
+        incident_id = int(state.context["incident_id"])
+        now = utcnow()
+        actions = self._actions(state, manager_id=person.id, now=now)
+        try:
+            review = store.save_review(session, incident_id=incident_id, manager_id=person.id,
+                                       answers=self.runner.answers(state),
+                                       outcome=self.runner.choices(state), actions=actions, now=now)
+        except store.ReadOnlyError as exc:
+            reply.messages = [Outbound(text=str(exc))]
+            reply.status = "cancelled"
+            return
+        assert review.id is not None
+        reply.record_id = review.id
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
+        for action in store.actions_of(session, review_id=review.id):
+            owner_id = action.owner_id or person.id
+            assert action.id is not None
+            planned = planner.plan_action(session, setting_id=incident.setting_id,
+                                          incident_id=incident_id, action_id=action.id,
+                                          owner_id=owner_id, due=action.due_at)
+            action.follow_up_id = planned[0].id if planned else None
+            session.add(action)
+            if owner_id != person.id:
+                reply.notices.append(Notice(person_id=owner_id, text=(
+                    f"You have a new action from the review of {incident_title(session, incident)}, "
+                    f"due {action.due_at:%a %d %b}. Send /pending to see it.")))
+        planner.complete_review(session, incident_id=incident_id)
+        session.flush()
+
+    @staticmethod
+    def _actions(state: State, *, manager_id: int, now: datetime) -> list[dict[str, Any]]:
+        actions = []
+        for number in range(1, MAX_ACTIONS + 1):
+            description = state.value(f"action_{number}")
+            if not description:
+                continue
+            owner = state.value(f"action_{number}_owner")
+            days = int(state.value(f"action_{number}_due") or 7)
+            actions.append({"description": str(description),
+                            "owner_id": int(owner) if owner else manager_id,
+                            "due_at": now + timedelta(days=days)})
+        if state.value("notified") == "no":
+            actions.append({"description": "Notify Ofsted of this serious incident (regulation 40)",
+                            "owner_id": manager_id, "due_at": now})
+        return actions
+
+    def _add(self, session: Session, person: Person, state: State, reply: FlowReply) -> None:
+        assert person.id is not None
+        review = session.get(Review, int(state.context["review_id"]))
+        assert review is not None
+        addendum = store.add_addendum(session, review=review, author_id=person.id,
+                                      text=str(state.value("text")))
+        reply.record_id = addendum.id
+
+
+def pending_reviews(session: Session, person: Person) -> list[str]:
+    """The /pending lines for a manager's reviews, and for anyone's open review actions."""
+    assert person.id is not None
+    lines: list[str] = []
+    if person.role == Role.manager:
+        for incident in store.incidents_awaiting_review(session, setting_id=person.setting_id):
+            deadline = incident.occurred_at + timedelta(hours=48)
+            _, zone = _local(session, incident)
+            lines.append(f"• A review of {incident_title(session, incident)}, due by "
+                         f"{deadline.astimezone(zone):%a %d %b at %H:%M}: send /review.")
+    for action in store.open_actions_of(session, person_id=person.id):
+        setting = session.get(Setting, person.setting_id)
+        zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+        lines.append(f"• Action: {action.description} (by {action.due_at.astimezone(zone):%a %d %b})")
+    return lines

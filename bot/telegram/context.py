@@ -1,0 +1,72 @@
+"""What every Telegram handler reaches through `services(context)`, and how a feature plugs in.
+
+`Services` holds the configuration, the database and the conversations service, so no handler
+builds its own. An `Extension` adds handlers and start-up / shutdown hooks (the follow-ups'
+scheduler, say); the list of extensions is in `bot.telegram.app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram.ext import Application, ContextTypes
+
+from bot.services.conversations import Conversations
+from nlu.result import Interpreter
+from storage.config import Config
+from storage.db import session_scope
+
+T = TypeVar("T")
+SERVICES_KEY = "flourish"
+
+App = Application[Any, Any, Any, Any, Any, Any]
+Context = ContextTypes.DEFAULT_TYPE
+Hook = Callable[[App], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What a feature adds to the bot; list it in `bot.telegram.app.EXTENSIONS`.
+
+    - `register(app)`: add your handlers in group 0 with specific filters or callback-data
+      patterns (prefix your payloads, e.g. `fu:`); the catch-all handlers for buttons and
+      messages are added after every extension's, so yours are tried first.
+    - `post_init` / `post_shutdown`: start and stop your own machinery (a scheduler, say).
+    """
+
+    name: str
+    register: Callable[[App], None] | None = None
+    post_init: Hook | None = None
+    post_shutdown: Hook | None = None
+
+
+@dataclass
+class Services:
+    """Shared by every handler: configuration, the database and the conversations service."""
+
+    config: Config
+    engine: Engine
+    conversations: Conversations
+    interpreter: Interpreter | None
+    extensions: list[Extension]
+
+    async def db(self, work: Callable[[Session], T]) -> T:
+        """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""
+
+        def run() -> T:
+            with session_scope(self.engine) as session:
+                return work(session)
+
+        return await asyncio.to_thread(run)
+
+
+def services(context: Context | App) -> Services:
+    """The `Services` of the running application."""
+    found = context.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found

@@ -1,0 +1,437 @@
+"""Telegram, the thin channel: a platform event in, an `Inbound` or a command for a person id, the
+`Reply`'s messages out.
+
+Each update is one database transaction: it records the update id as processed (so a crash just
+after the commit cannot replay it after a restart; `FlourishApplication` skips updates already
+recorded), finds the person by their Telegram id, runs the turn in `bot.services.conversations`,
+and looks up which chat messages to edit; then the replies go out, notices go to other people's
+private chats, and the ids (never the text) of the messages that belong to a conversation are kept,
+so a submitted debrief's questions and answers can be deleted when the setting asks for that.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlmodel import Session
+from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.services.runner import STAFF_DEBRIEF, Reply
+from bot.telegram.context import App, Context, Services, services
+from bot.telegram.transport import (
+    acknowledge,
+    delete_messages,
+    pressed_label,
+    send_outbound,
+    send_text,
+    show_choice,
+    with_retry,
+)
+from dialogues import values
+from dialogues.engine import Inbound, Outbound
+from storage import crud
+from storage.crud import InviteError
+from storage.models import Conversation, Person, Setting
+
+log = logging.getLogger(__name__)
+
+_STAFF_COMMANDS = [("debrief", "Start a debrief, or carry on with yours"),
+                   ("pending", "What is waiting for me"),
+                   ("pause", "Pause; carry on later from the same place"),
+                   ("cancel", "Cancel the debrief in progress"),
+                   ("help", "How this works"),
+                   ("privacy", "What is stored and who can see it")]
+COMMANDS: dict[str, list[tuple[str, str]]] = {
+    "staff": [*_STAFF_COMMANDS, ("childview", "Record a child's view with them"),
+              ("dashboard", "See your debriefs in a browser")],
+    "manager": [*_STAFF_COMMANDS, ("review", "Review an incident, or carry on with a review"),
+                ("childview", "Record a child's view with them"),
+                ("insights", "Patterns, numbers and charts for your setting"),
+                ("report", "The inspection report (PDF)"),
+                ("dashboard", "Open the dashboard: incidents, deadlines, patterns")],
+    "admin": list(_STAFF_COMMANDS),
+    "child": [("help", "How this works"), ("privacy", "What is kept and who sees it"),
+              ("tell", "Tell us how it was for you")],
+}
+DEFAULT_COMMANDS = [("start", "Start, with your invite code"), ("help", "What this bot is")]
+# Commands that run a turn in the conversations service (the rest are answered here).
+SERVICE_COMMANDS = ("debrief", "pause", "cancel", "review", "childview", "tell")
+
+NOT_ENROLLED = (
+    "Hello. This is Flourish, a private service for the staff of a care home or school. "
+    "I can only talk with people who have been invited. If you work here, please ask your "
+    "manager for an invite link.")
+ONLY_PRIVATE = ("I only work in private chats, so that nothing about a child is shared in a "
+                "group. I'll leave this group now. Please message me directly instead.")
+PRIVACY = (
+    "What Flourish keeps, and who can see it\n\n"
+    "• Your answers to each debrief, on your organisation's own server. Anything you type in your "
+    "own words, and children's names, are encrypted there.\n"
+    "• Your Telegram user id (so I know it's you), and the ids (not the text) of this chat's "
+    "messages until a debrief is submitted.\n"
+    "• Who can see your debriefs: you, the managers who review them for your setting, and "
+    "inspectors when the setting exports its records. Every time someone opens a record it is "
+    "logged.\n"
+    "• After you submit, I delete the questions and answers from this chat (unless your setting "
+    "has turned that off) and leave a short receipt.\n"
+    "• Nothing is used for anything else, or shared outside your organisation.\n\n"
+    "To see, correct or erase what is held about you, ask your registered manager or the "
+    "setting's data protection lead: they can export or remove it.")
+
+
+@dataclass
+class Step:
+    """The outcome of one database transaction for one update."""
+
+    reply: Reply | None = None
+    notes: list[str] = field(default_factory=list)
+    duplicate: bool = False
+    replace_ids: dict[str, int] = field(default_factory=dict)
+    delete_after: bool = True
+    notices: list[tuple[int, Outbound]] = field(default_factory=list)  # (chat id, message)
+
+
+Work = Callable[[Session, int], Reply]  # (session, person id) -> the turn's reply
+
+
+# --- the database side (runs in a worker thread) -------------------------------------------------
+
+
+def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work: Work,
+          incoming_message_id: int | None = None) -> Step:
+    if not crud.claim_update(session, update_id=update_id):
+        return Step(duplicate=True)
+    person = crud.person_by_telegram_id(session, telegram_user_id=user_id)
+    if person is None or person.id is None:
+        return Step(notes=[NOT_ENROLLED])
+    reply = work(session, person.id)
+    step = Step(reply=reply)
+    for notice in reply.notices:
+        target = session.get(Person, notice.person_id)
+        if target is not None and target.telegram_user_id is not None:
+            step.notices.append((target.telegram_user_id,
+                                 Outbound(text=notice.text, buttons=notice.buttons)))
+    if reply.conversation_id is None:
+        return step
+    if incoming_message_id is not None:
+        crud.track_message(session, conversation_id=reply.conversation_id, chat_id=chat_id,
+                           message_id=incoming_message_id, from_bot=False)
+    for outbound in reply.messages:
+        if outbound.replace_previous and outbound.question_id:
+            previous = crud.last_question_message(session, conversation_id=reply.conversation_id,
+                                                  question_id=outbound.question_id)
+            if previous is not None:
+                step.replace_ids[outbound.question_id] = previous.message_id
+    setting = session.get(Setting, person.setting_id)
+    step.delete_after = setting.delete_chat_after_submit if setting is not None else True
+    return step
+
+
+# --- the Telegram side ----------------------------------------------------------------------------
+
+
+def _cleans_up(reply: Reply) -> bool:
+    """A finished debrief: its questions and answers leave the chat, a receipt stays."""
+    return reply.flow_id == STAFF_DEBRIEF and reply.finished and reply.conversation_id is not None
+
+
+async def _deliver(context: Context, chat_id: int, step: Step) -> None:
+    """Send a step's messages, remember their ids, and clean up after a submit or cancel."""
+    svc = services(context)
+    for note in step.notes:
+        await send_text(context.bot, chat_id, note)
+    for target, notice in step.notices:
+        try:
+            await send_outbound(context.bot, target, [notice])
+        except TelegramError as exc:
+            log.warning("could not deliver a notice: %s", type(exc).__name__)
+    if step.reply is None:
+        return
+    if _cleans_up(step.reply):
+        await _finish(context, chat_id, step)
+        return
+    sent = await send_outbound(context.bot, chat_id, step.reply.messages,
+                               replace_ids=step.replace_ids)
+    conversation_id = step.reply.conversation_id
+    if conversation_id is None:
+        return
+
+    def track(session: Session) -> None:
+        for item in sent:
+            if not item.edited:
+                crud.track_message(session, conversation_id=conversation_id, chat_id=chat_id,
+                                   message_id=item.message_id, question_id=item.question_id)
+
+    await svc.db(track)
+
+
+async def _finish(context: Context, chat_id: int, step: Step) -> None:
+    """After a submit or cancel: delete the tracked Q&A (if the setting wants), leave a receipt."""
+    assert step.reply is not None
+    assert step.reply.conversation_id is not None
+    svc = services(context)
+    conversation_id = step.reply.conversation_id
+    rows = await svc.db(lambda s: [(m.message_id, m.from_bot) for m in
+                                   crud.conversation_messages(s, conversation_id=conversation_id)])
+    removed = 0
+    if step.delete_after:
+        removed = await delete_messages(context.bot, chat_id, [m for m, _ in rows])
+    await svc.db(lambda s: crud.forget_messages(s, conversation_id=conversation_id))
+    lines = [m.text for m in step.reply.messages]
+    if step.reply.submitted_debrief_id is not None:
+        lines.append(f"Receipt: debrief #{step.reply.submitted_debrief_id} received.")
+    if removed:
+        lines.append("For privacy, the questions and answers have been removed from this chat.")
+    await send_outbound(context.bot, chat_id, [Outbound(text="\n\n".join(lines), kind="done")])
+    log.info("conversation %s finished (%s), %d messages removed", conversation_id,
+             "submitted" if step.reply.submitted_debrief_id else "cancelled", removed)
+
+
+async def finish_interrupted_cleanups(svc: Services, bot: Bot) -> int:
+    """Delete the tracked Q&A of debriefs that were finished just before a crash; return how many
+    conversations were cleaned up. Run at start, so a restart completes what a kill cut short."""
+
+    def pending(session: Session) -> list[tuple[int, int, list[int], bool]]:
+        found = []
+        for conversation_id in crud.finished_conversations_with_messages(session):
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or json.loads(conversation.state or "{}").get("status") == "paused":
+                continue  # paused, not finished: its messages stay
+            rows = crud.conversation_messages(session, conversation_id=conversation_id)
+            person = session.get(Person, conversation.person_id)
+            setting = session.get(Setting, person.setting_id) if person else None
+            delete = setting.delete_chat_after_submit if setting is not None else True
+            found.append((conversation_id, rows[0].chat_id, [r.message_id for r in rows], delete))
+        return found
+
+    def forget(conversation_id: int) -> Callable[[Session], None]:
+        return lambda session: crud.forget_messages(session, conversation_id=conversation_id)
+
+    work = await svc.db(pending)
+    for conversation_id, chat_id, message_ids, delete in work:
+        if delete:
+            await delete_messages(bot, chat_id, message_ids)
+        await svc.db(forget(conversation_id))
+    return len(work)
+
+
+async def run(update: Update, context: Context, work: Work, *, incoming: Message | None = None,
+              pressed: CallbackQuery | None = None) -> None:
+    """One turn for the person behind this update: the work in one transaction, then the replies."""
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
+    assert chat is not None
+    step = await svc.db(lambda s: _step(
+        s, update_id=update.update_id, user_id=user.id, chat_id=chat.id, work=work,
+        incoming_message_id=incoming.message_id if incoming else None))
+    if step.duplicate:
+        return
+    if pressed is not None:
+        await _show_pressed(context, pressed, step)
+    await _deliver(context, chat.id, step)
+
+
+async def _show_pressed(context: Context, query: CallbackQuery, step: Step) -> None:
+    """Edit the pressed question to show the choice (unless the reply edits it itself)."""
+    message, payload = query.message, query.data or ""
+    if step.reply is None or not step.reply.accepted or not isinstance(message, Message) \
+            or _cleans_up(step.reply):
+        return
+    scope = payload.partition("|")[0]
+    edits_it = any(o.replace_previous and o.question_id == scope for o in step.reply.messages)
+    label = pressed_label(message, payload)
+    if not edits_it and label:
+        await show_choice(context.bot, message, label)
+
+
+# --- command handlers -----------------------------------------------------------------------------
+
+
+async def start_command(update: Update, context: Context) -> None:
+    """/start [code]: enrol with an invite code, or say hello to someone already enrolled."""
+    svc = services(context)
+    user, chat, message = update.effective_user, update.effective_chat, update.effective_message
+    assert user is not None
+    assert chat is not None
+    assert message is not None
+    code = context.args[0] if context.args else None
+
+    def enrol(session: Session) -> tuple[str, str | None]:
+        crud.claim_update(session, update_id=update.update_id)
+        known = crud.person_by_telegram_id(session, telegram_user_id=user.id)
+        if code is None:
+            if known is None:
+                return NOT_ENROLLED, None
+            return "Welcome back. " + help_text(str(known.role)), str(known.role)
+        try:
+            person = crud.redeem_invite(session, code=code, telegram_user_id=user.id)
+        except InviteError as exc:
+            return str(exc), None
+        setting = session.get(Setting, person.setting_id)
+        where = f" for {setting.name}" if setting is not None else ""
+        role = str(person.role)
+        text = f"Welcome to Flourish. You're set up as {role}{where}.\n\n" + help_text(role)
+        return text, role
+
+    text, role = await svc.db(enrol)
+    await send_text(context.bot, chat.id, text)
+    if role is not None:
+        await set_commands_for(context.bot, chat_id=chat.id, role=role)
+
+
+def _number(context: Context) -> int | None:
+    args = context.args or []
+    return int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 9 else None
+
+
+async def service_command(update: Update, context: Context) -> None:
+    """/debrief, /pause, /cancel, /review [incident], /childview [incident], /tell."""
+    message = update.effective_message
+    assert message is not None
+    name = (message.text or "/").split(maxsplit=1)[0].split("@")[0].removeprefix("/").lower()
+    argument = _number(context)
+    conversations = services(context).conversations
+    await run(update, context, lambda s, person_id: conversations.command(
+        s, person_id=person_id, name=name, argument=argument), incoming=message)
+
+
+async def pending_command(update: Update, context: Context) -> None:
+    """/pending: what is waiting for me (debriefs, reviews, actions and follow-ups)."""
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
+    assert chat is not None
+
+    def collect(session: Session) -> list[str]:
+        crud.claim_update(session, update_id=update.update_id)
+        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
+        if person is None or person.id is None:
+            return [NOT_ENROLLED]
+        return svc.conversations.pending(session, person_id=person.id)
+
+    lines = await svc.db(collect)
+    await send_text(context.bot, chat.id, "\n".join(lines))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: how this works, and the commands for my role."""
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
+    assert chat is not None
+
+    def lookup(session: Session) -> str:
+        crud.claim_update(session, update_id=update.update_id)
+        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
+        return NOT_ENROLLED if person is None else help_text(str(person.role))
+
+    text = await svc.db(lookup)
+    await send_text(context.bot, chat.id, text)
+
+
+async def privacy_command(update: Update, context: Context) -> None:
+    """/privacy: what is stored, where, who can see it, and how to ask for it to be erased."""
+    chat = update.effective_chat
+    assert chat is not None
+    await send_text(context.bot, chat.id, PRIVACY)
+
+
+# --- buttons, words and everything else --------------------------------------------------------
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """A pressed inline button: step the conversation and edit the pressed message to show it."""
+    query = update.callback_query
+    assert query is not None
+    await acknowledge(query)
+    inbound = Inbound.pressed(query.data or "")
+    conversations = services(context).conversations
+    await run(update, context, lambda s, person_id: conversations.handle(
+        s, person_id=person_id, inbound=inbound), pressed=query)
+
+
+UNSUPPORTED_ATTRIBUTES = ("sticker", "photo", "voice", "video", "video_note", "audio", "animation",
+                          "location", "venue", "contact", "document", "poll", "dice", "game")
+
+
+def _inbound_for(update: Update) -> Inbound:
+    if update.edited_message is not None:
+        return Inbound.unsupported("edited")
+    message = update.message
+    assert message is not None
+    if message.text is not None:
+        return Inbound.typed(message.text)
+    kind = next((a for a in UNSUPPORTED_ATTRIBUTES if getattr(message, a, None)), "other")
+    return Inbound.unsupported(kind)
+
+
+async def on_message(update: Update, context: Context) -> None:
+    """Typed words answer the question; anything else (stickers, photos, edits...) is explained."""
+    message = update.effective_message
+    if message is None:
+        return
+    inbound = _inbound_for(update)
+    words = inbound.text.split(maxsplit=1) if inbound.kind == "text" else []
+    command = words[0].split("@")[0] if words else ""  # whitespace only: the engine explains
+    if command.startswith("/") and values.control_word(command) is None:
+        chat = update.effective_chat
+        assert chat is not None
+        await send_text(context.bot, chat.id, f"I don't know the command {command[:40]}. "
+                        "Send /help to see what I can do.")
+        return
+    incoming = message if update.message is not None else None
+    conversations = services(context).conversations
+    await run(update, context, lambda s, person_id: conversations.handle(
+        s, person_id=person_id, inbound=inbound), incoming=incoming)
+
+
+# --- commands menu and help ------------------------------------------------------------------------
+
+
+def commands_for(role: str) -> list[tuple[str, str]]:
+    """The commands a role sees in its menu and in /help."""
+    return COMMANDS.get(role, COMMANDS["staff"])
+
+
+def help_text(role: str) -> str:
+    """What the bot does for a role, and its commands."""
+    lines = [f"/{c} - {d}" for c, d in commands_for(role)]
+    intro = ("I help you reflect after a child has been held or restricted. Most answers are "
+             "buttons; you can also type. You can skip, go back or pause at any time.")
+    if role == "child":
+        intro = "I'm here so you can tell us how things were for you. You can stop at any time."
+    return intro + "\n\n" + "\n".join(lines)
+
+
+async def set_commands_for(bot: Bot, *, chat_id: int, role: str) -> None:
+    """Show a role's commands in one private chat's menu (setMyCommands, chat scope)."""
+    commands = [BotCommand(c, d) for c, d in commands_for(role)]
+    try:
+        await with_retry(lambda: bot.set_my_commands(commands, scope=BotCommandScopeChat(chat_id)),
+                         idempotent=True)
+    except TelegramError as exc:
+        log.warning("could not set commands for a chat: %s", type(exc).__name__)
+
+
+def register(app: App) -> None:
+    """The commands (group 0)."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(CommandHandler("start", start_command, filters=private))
+    app.add_handler(CommandHandler(list(SERVICE_COMMANDS), service_command, filters=private))
+    app.add_handler(CommandHandler("pending", pending_command, filters=private))
+    app.add_handler(CommandHandler("help", help_command, filters=private))
+    app.add_handler(CommandHandler("privacy", privacy_command, filters=private))
+
+
+def register_fallbacks(app: App) -> None:
+    """The catch-alls, added after every extension's handlers: buttons and any other message."""
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(MessageHandler(
+        filters.ChatType.PRIVATE & (filters.UpdateType.MESSAGE | filters.UpdateType.EDITED_MESSAGE),
+        on_message))
