@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 _I = r"(?:i'?m|i\s+am|im|i\s+feel|i\s+felt|i'?ve\s+been|ive\s+been|feeling|i\s+was|been|i\s+get)"
-_FEELING = (r"(?:not\s+(?:ok|okay|coping|alright|good|great)|struggling|overwhelmed|terrified|scared"
+_FEELING = (r"(?:not\s+(?:ok|okay|coping|alright|good|great|fine)|struggling|overwhelmed|terrified|scared"
             r"|frightened|shaking|shaken|trembling|in\s+tears|crying|drowning|broken|low|awful"
             r"|terrible|sick|panicking|panicky|traumati[sz]ed|a\s+mess|falling\s+apart|in\s+bits"
             r"|really\s+upset|so\s+upset|upset|anxious|numb|done\s+in|at\s+breaking\s+point)")
@@ -70,6 +70,9 @@ NOISE = re.compile(r"\b(?:signal|connection|reception|wifi|internet|battery)\b")
 NOISE_MAX_WORDS = 10
 ABOUT_THE_CHILD = re.compile(r"^\s*(?:he|she|they|the\s+yp|yp|the\s+child|child|the\s+young"
                              r"\s+person|pupil|the\s+pupil)\b")
+SAYS_FINE = re.compile(r"^\W*(?:i'?m|im|i\s+am|feeling|all)\s+(?:(?!not\b|n't\b)\w+\s+)?"
+                       r"(?:fine|ok|okay|alright|good)\b")
+"""'I'm fine thanks, just tired' is how someone is, not a cry for support."""
 YES_FIRST = re.compile(r"^\W*(?:yes|yeah|yep|yup|ya|yh|yea|yes+|aye|correct|deffo|definitely|def"
                        r"|absolutely)\b")
 NO_FIRST = re.compile(r"^\W*(?:no+|nope|nah|not\s+really|never)\b")
@@ -120,4 +123,4 @@ def control_cue(low: str, *, has_details: bool) -> str | None:
     return None
 
 
-__all__ = ["ABOUT_THE_CHILD", "NEGATION", "NO_FIRST", "NO_NOUN", "YES_FIRST", "control_cue"]
+__all__ = ["ABOUT_THE_CHILD", "NEGATION", "NO_FIRST", "NO_NOUN", "SAYS_FINE", "YES_FIRST", "control_cue"]

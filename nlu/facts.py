@@ -12,7 +12,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from nlu.control import ABOUT_THE_CHILD, NEGATION, NO_FIRST, NO_NOUN, YES_FIRST, control_cue
+from nlu.control import (
+    ABOUT_THE_CHILD,
+    NEGATION,
+    NO_FIRST,
+    NO_NOUN,
+    SAYS_FINE,
+    YES_FIRST,
+    control_cue,
+)
 from nlu.flags import flags_from_facts
 from nlu.lexicon import speller
 from nlu.people import BODY_PARTS, is_name, name_roles, role_of
@@ -794,6 +802,8 @@ def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
         return Intent("deny", max(intent.confidence, RULE_CONFIDENCE))
     if intent.name not in CONTROL_INTENTS:
         return intent
+    if intent.name == "distress" and SAYS_FINE.match(low):
+        return answer
     if ABOUT_THE_CHILD.match(low) and intent.name in ("distress", "affirm", "deny"):
         return answer  # "he'd not slept", "she was very upset": about the child, an answer
     if has_details or len(words) >= LONG_MESSAGE_WORDS:

@@ -153,6 +153,7 @@ CONTROL = [
     ("no we haven't yet", "deny"),
     ("sorry lost signal for a bit", "inform"),
     ("no restraint happened today, just words", "inform"),
+    ("i'm ok thanks, long day", "inform"),
 ]
 
 
