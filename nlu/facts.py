@@ -1,8 +1,9 @@
-"""Shared post-processing: from a text, an intent and raw entities to the full ParseResult.
+"""Shared post-processing: from a text and a backend's intent to the full ParseResult.
 
-Both backends (the embedded spaCy parser and the Rasa server) call `build_result`, so negation
-scope, canonical values, numbers, durations, staff counts, facts, flags and the "long answers are
-answers" rule are decided in one place and the two backends can only differ in what they spot.
+Both backends (the embedded spaCy parser and the Rasa server) call `build_result`, so what the text
+mentions (nlu.vocabulary), negation scope, whose injury (nlu.people), numbers, the hold's own
+duration, staff counts, facts, flags and control requests said in sentences (nlu.control) are
+decided in one place: the two backends can only differ in the intent they guess.
 """
 
 from __future__ import annotations
@@ -596,10 +597,6 @@ class _People:
 
 _NAME_SUBJECT = re.compile(r"^(?:has|had|got|was|is|received|suffered|sustained|hurt|cut|twisted"
                            r"|bruised|scratched|no|not)\b")
-
-
-def _subject_of(word: str, following: list[str]) -> frozenset[str]:
-    return _People("", {}).subject(word, following)
 
 
 def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str,
