@@ -9,9 +9,9 @@ import json
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.conversations import DebriefService
-from bot.demo import seed_demo
-from bot.export import export_records, to_csv, to_json
+from bot.services.debriefs import DebriefService
+from bot.services.demo import seed_demo
+from bot.services.export import export_records, to_csv, to_json
 from dialogues import values
 from dialogues.engine import Inbound, State
 from storage import crud
@@ -87,7 +87,7 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
     assert after.status == "summary", after.current
     with session_scope() as session:
         reply = service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
-    assert reply.submitted_debrief_id is not None
+    assert reply.record_id is not None
     with Session(db_engine) as session:
         notes = {a.question_id: a.text for a in session.exec(select(Answer))
                  if a.question_id.endswith(".note")}
