@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.services.debriefs import DebriefService
 from bot.services.demo import seed_demo
-from bot.services.export import export_records, to_csv, to_json
+from bot.services.export import PRIVATE_QUESTIONS, export_records, to_csv, to_json
 from dialogues import values
 from dialogues.engine import Inbound, State
 from storage import crud
@@ -20,7 +20,7 @@ from storage.models import Answer, Conversation, Person, Role
 
 # What a tired member of staff types at each question the flow asks (no NLU here: words only).
 TYPED = {
-    "wellbeing": "a bit shaken tbh",
+    "wellbeing": "a bit shaken, he caught my wrist on the way down",
     "child": "robin",
     "incident_day": "yesterday about 7pm",
     "describe": "she kicked off after her mum cancelled the visit, threw her plate and went for Kit "
@@ -63,7 +63,7 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
         setting_id = seed_demo(session)
         person = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))[0]
         service.start_or_resume(session, person=person)
-    kept_words = []
+    kept_words: list[tuple[str, str]] = []
     tried: set[str] = set()
     with Session(db_engine) as session:
         after = _state(session, person)
@@ -83,7 +83,7 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
         assert kept or answered or values.control_word(text), (question, text,
                                                                [m.text for m in reply.messages])
         if kept:
-            kept_words.append(text)
+            kept_words.append((question, text))
     assert after.status == "summary", after.current
     with session_scope() as session:
         reply = service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
@@ -97,9 +97,17 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
     exported = to_json(records)
     spreadsheet = to_csv(records)
     assert len(kept_words) >= 10
-    for text in kept_words:
-        assert text in json.dumps(json.loads(exported), ensure_ascii=False), text
+    as_json = json.dumps(json.loads(exported), ensure_ascii=False)
+    for question, text in kept_words:
+        if question in PRIVATE_QUESTIONS:  # promised not to be part of the child's record
+            assert text not in as_json, f"{text!r} ({question}) must stay out of the export"
+            assert text not in spreadsheet
+            continue
+        assert text in as_json, text
         assert text in spreadsheet, f"{text!r} is not in the CSV export"
+    assert any(q in PRIVATE_QUESTIONS for q, _ in kept_words), "the wellbeing words were kept"
+    debrief = json.loads(exported)[0]["debriefs"][0]["answers"]
+    assert debrief["tried_first.note"]["question"] == "What was tried first (in their words)"
 
 
 def _state(session: Session, person: Person) -> State:
