@@ -114,3 +114,36 @@ def _state(session: Session, person: Person) -> State:
     conversation = session.exec(select(Conversation).where(
         Conversation.person_id == person.id, Conversation.active)).one()  # type: ignore[arg-type]
     return State.model_validate_json(conversation.state)
+
+
+def test_the_manager_sees_the_words_kept_with_an_answer_but_not_the_private_ones(
+        flourish_env: dict[str, str], db_engine: Engine) -> None:
+    from bot.services.reviews import side_by_side
+    from dialogues.flow import load_flow
+    from storage.models import Incident
+
+    service = DebriefService()
+    with session_scope() as session:
+        setting_id = seed_demo(session)
+        person = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))[0]
+        service.start_or_resume(session, person=person, new=True)
+    typed = {"wellbeing": "a bit shaken, he caught my wrist on the way down",
+             "tried_first": "talked to her calmly and offered her a hot chocolate in the quiet room"}
+    for _ in range(60):
+        with Session(db_engine) as session:
+            state = _state(session, person)
+        if state.status != "active":
+            break
+        question = state.current or ""
+        text = typed.pop(question, None) or ("1" if question in ("child", "incident_day")
+                                             else "skip")
+        with session_scope() as session:
+            service.handle(session, person=person, inbound=Inbound.typed(text))
+    with session_scope() as session:
+        service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
+    with session_scope() as session:
+        incident = session.exec(select(Incident)).one()
+        _, lines = side_by_side(session, incident=incident, flow=load_flow("staff_debrief"))
+    shown = "\n".join(lines)
+    assert "in their words: “talked to her calmly and offered her a hot chocolate" in shown
+    assert "wrist" not in shown
