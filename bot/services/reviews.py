@@ -146,14 +146,18 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
     for question in flow.questions:
         if question.id in NOT_SIDE_BY_SIDE:
             continue
-        given = [(names[d], rows[question.id]) for d, rows in answers.items() if question.id in rows]
+        given = [(names[d], rows[question.id], rows.get(f"{question.id}.note"))
+                 for d, rows in answers.items() if question.id in rows]
         if not given:
             continue
         lines.append(SIDE_BY_SIDE_TITLES.get(question.id, question.short))
         said: dict[str, list[str]] = {}  # the same answer from several people goes on one line
-        for who, row in given:
+        for who, row, note in given:
             value = row.text if row.text is not None else row.value
-            said.setdefault(format_answer(question, row.status, value), []).append(who)
+            shown = format_answer(question, row.status, value)
+            if note is not None and note.text:  # the words they typed, kept with the answer
+                shown += f" (in their words: “{note.text}”)"
+            said.setdefault(shown, []).append(who)
         lines.extend(f"• {', '.join(people)}: {answer}" for answer, people in said.items())
     done = {d.person_id for d in debriefs}
     waiting = [p for p in crud.staff_of(session, incident_id=incident.id) if p not in done]
