@@ -167,10 +167,10 @@ def _fill(*, incidents: int, now: datetime, seed: int = 12) -> int:
         done = min(incidents, chunk_start + CHUNK)
         print(f"  filled {done:,} incidents ({time.perf_counter() - start:.0f} s)", flush=True)
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql("ANALYZE")
+        if engine.dialect.name == "postgresql":  # ids were given: move the sequence past them
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('incident', 'id'), "
+                                 "(SELECT max(id) FROM incident))")
+        conn.exec_driver_sql("ANALYZE")
     return setting_id
 
 
