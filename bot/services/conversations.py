@@ -39,7 +39,7 @@ CHILD_DEBRIEF_REFUSAL = "Send /tell to tell us how it was for you. 💛"
 NOTHING_WAITING = "Nothing is waiting for you just now. Thank you."
 # Buttons that open work outside a conversation: review addendum, a child's invitation, and the
 # incident chooser of the assisted child's view.
-ACTION_BUTTON = re.compile(r"^(rv|cv|cva):(\w+):(\d+)$")
+ACTION_BUTTON = re.compile(r"^(rv|cv|cva):(\w+):(\d{1,9})$")  # ids fit the database
 OPENED_TASKS = ("review", "childview", "safeguarding", "debrief")
 TASK_HINTS = {
     "review": "Send /review to open the review.",

@@ -1,7 +1,7 @@
 """dashboard sign-in links and sessions
 
 Revision ID: 7a1c0d2e9b41
-Revises: 6f7777ff7d95
+Revises: d70ad50ae52d
 Create Date: 2026-12-02 10:40:00.000000
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import storage.types
 
 revision: str = '7a1c0d2e9b41'
-down_revision: str | None = '6f7777ff7d95'
+down_revision: str | None = 'd70ad50ae52d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
