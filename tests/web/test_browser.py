@@ -151,7 +151,7 @@ def test_a_manager_in_telegram_reviews_signs_and_downloads_the_pdf(
     assert page.locator(".clock.done", has_text="Review").count() == 1
 
     page.get_by_role("link", name="Reports").click()
-    with page.expect_download() as info:
+    with page.expect_download(timeout=90_000) as info:  # the report draws its charts first
         page.get_by_role("link", name="Download the PDF report").click()
     body = Path(info.value.path()).read_bytes()
     assert body.startswith(b"%PDF")
