@@ -6,6 +6,7 @@ Each takes a session and keyword-only arguments, and leaves committing to the ca
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -190,6 +191,25 @@ def last_conversation(
         statement = statement.where(Conversation.flow_id == flow_id)
     order = (col(Conversation.updated_at).desc(), col(Conversation.id).desc())
     return session.exec(statement.order_by(*order)).first()
+
+
+def conversations_at_summary(
+    session: Session, *, flow_id: str, since: datetime
+) -> list[tuple[Conversation, str]]:
+    """Conversations of a flow still in progress, touched since a time, waiting at the summary
+    (with their state), so a restart can show them again."""
+    statement = select(Conversation).where(
+        Conversation.flow_id == flow_id, col(Conversation.active).is_(True),
+        col(Conversation.updated_at) >= since)
+    return [(c, c.state) for c in session.exec(statement.order_by(col(Conversation.id)))
+            if json.loads(c.state).get("status") == "summary"]
+
+
+def audited(session: Session, *, action: str, object_id: int, detail: dict[str, Any]) -> bool:
+    """Whether this exact event is already in the audit trail (to do something once)."""
+    details = session.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == action, AuditEvent.object_id == object_id))
+    return any(found == detail for found in details)
 
 
 def save_conversation(

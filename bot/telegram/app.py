@@ -217,6 +217,9 @@ async def post_init(app: App) -> None:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
             log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
+        reminded = await handlers.remind_unsubmitted(svc, app.bot)
+        if reminded:
+            log.info("showed %d people their unsubmitted debrief's summary again", reminded)
     except TelegramError as exc:
         log.warning("could not finish interrupted clean-ups: %s", type(exc).__name__)
     for extension in svc.extensions:
