@@ -133,7 +133,7 @@ async def test_a_submit_killed_at_any_point_is_never_silently_lost(
             previous = (press_mark, person_id, chat_id, point)
         finally:
             process.kill()
-    print("crash outcomes:", outcomes)  # noqa: T201  (shown with -s, for the report)
+    print("crash outcomes:", outcomes)  # shown with -s, for the report
     lost = [o for o in outcomes if o[1] == "LOST"]
     assert len(outcomes) == len(trials)
     assert lost == [], f"silently lost: {lost}; all: {outcomes}"
