@@ -265,7 +265,11 @@ async def remind_unsubmitted(svc: Services, bot: Bot, *, within: timedelta = tim
 
     reminders = await svc.db(waiting)
     for conversation_id, chat_id, messages in reminders:
-        sent = await send_outbound(bot, chat_id, [Outbound(text=UNSUBMITTED), *messages])
+        try:
+            sent = await send_outbound(bot, chat_id, [Outbound(text=UNSUBMITTED), *messages])
+        except TelegramError as exc:  # blocked the bot, say: the others still hear
+            log.warning("could not show an unsubmitted summary again: %s", type(exc).__name__)
+            continue
 
         def track(session: Session, conversation_id: int = conversation_id,
                   chat_id: int = chat_id, sent: list[Any] = sent) -> None:
