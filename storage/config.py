@@ -28,6 +28,8 @@ class Config(BaseSettings):
     db_statement_timeout_seconds: float = Field(default=15.0, gt=0)
     db_lock_timeout_seconds: float = Field(default=5.0, gt=0)
     db_pool_size: int = Field(default=10, ge=1)
+    # The dashboard (bot/web): its public URL (for /dashboard links and the Mini App button).
+    flourish_web_url: str | None = None
     # Follow-ups (bot/followups): the scheduler runs inside the bot process.
     followups_enabled: bool = True
     followups_sweep_seconds: float = Field(default=30.0, gt=0)

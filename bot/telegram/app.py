@@ -36,7 +36,9 @@ from bot.log_hygiene import error_text
 from bot.services.conversations import Conversations
 from bot.telegram import handlers
 from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
+from bot.telegram.insights import INSIGHTS
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
@@ -56,7 +58,7 @@ DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please
               "Everything before it is saved.")
 # The features plugged in, in order; each one's handlers come after the commands and before the
 # catch-alls for buttons and words.
-EXTENSIONS: list[Extension] = [FOLLOWUPS]
+EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):

@@ -1,7 +1,7 @@
 """key check and retention policies
 
 Revision ID: d70ad50ae52d
-Revises: 6f7777ff7d95
+Revises: a7c41e2b9f10
 Create Date: 2026-12-02 10:20:59.405487
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision: str = 'd70ad50ae52d'
-down_revision: str | None = '6f7777ff7d95'
+down_revision: str | None = 'a7c41e2b9f10'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
