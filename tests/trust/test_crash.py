@@ -103,6 +103,7 @@ def _outcome(api: BotApiStandIn, mark: int, person_id: int, chat_id: int) -> str
     return "asked again" if UNSUBMITTED in texts else "LOST"
 
 
+@pytest.mark.timeout(120 + 120 * ROUNDS * len(POINTS))  # process starts are slow on a busy machine
 async def test_a_submit_killed_at_any_point_is_never_silently_lost(
     standin: BotApiStandIn, telegram_env: dict[str, str], home: Home, tmp_path: Path
 ) -> None:
