@@ -86,7 +86,7 @@ def _summary_message(api: BotApiStandIn, chat_id: int) -> dict[str, Any]:
 
 async def _polling(api: BotApiStandIn, process: BotProcess, mark: int) -> None:
     try:
-        await api.await_for(lambda c: c.method == "getUpdates", since=mark, within=120)
+        await api.await_for(lambda c: c.method == "getUpdates", since=mark, within=300)
     except AssertionError:
         raise AssertionError(f"the bot did not start:\n{process.output()[-3000:]}") from None
 
@@ -103,7 +103,7 @@ def _outcome(api: BotApiStandIn, mark: int, person_id: int, chat_id: int) -> str
     return "asked again" if UNSUBMITTED in texts else "LOST"
 
 
-@pytest.mark.timeout(120 + 120 * ROUNDS * len(POINTS))  # process starts are slow on a busy machine
+@pytest.mark.timeout(300 + 300 * ROUNDS * len(POINTS))  # process starts are slow on a busy machine
 async def test_a_submit_killed_at_any_point_is_never_silently_lost(
     standin: BotApiStandIn, telegram_env: dict[str, str], home: Home, tmp_path: Path
 ) -> None:
