@@ -27,8 +27,10 @@ from bot.followups.delivery import Deliverer, DeliveryReport, RateLimiter, Sende
 from bot.followups.schedule import Clock, system_clock
 from storage import followups as store
 from storage.db import session_scope
+from storage.retention import apply_retention
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY = timedelta(days=1)
 
 LOCK_NAME = "flourish-followups"
 
@@ -140,6 +142,7 @@ class FollowUpScheduler:
         self._lock = asyncio.Lock()
         self._again = False
         self._reconciled = False
+        self._retention_at: datetime | None = None  # the leader applies retention once a day
         self._scheduler: AsyncIOScheduler | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.total = DeliveryReport()
@@ -206,6 +209,7 @@ class FollowUpScheduler:
                     self._reconciled = True
                 with session_scope(self.engine) as session:
                     planner.ensure_digests(session, now=self.clock())
+                self._apply_retention()
                 report = await self.deliverer.deliver_due()
                 self._add(report)
                 if not self._again:
@@ -217,6 +221,17 @@ class FollowUpScheduler:
                 delay = max(0.0, (next_due - self.clock()).total_seconds())
                 self._wake_at(datetime.now(UTC) + timedelta(seconds=min(delay, self.sweep_seconds)))
             return report
+
+    def _apply_retention(self) -> None:
+        """Once a day: delete the working copies past each setting's retention period."""
+        now = self.clock()
+        if self._retention_at is not None and now - self._retention_at < RETENTION_EVERY:
+            return
+        self._retention_at = now
+        with session_scope(self.engine) as session:
+            counts = apply_retention(session, now=now)
+        if any(counts.values()):
+            log.info("retention: deleted %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     def _add(self, report: DeliveryReport) -> None:
         for name in ("sent", "held", "superseded", "undeliverable", "retried", "in_doubt"):
