@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, select
 
@@ -69,7 +69,10 @@ def local(at: datetime | None, zone: ZoneInfo) -> str:
 
 def _zone(session: Session, row: FollowUp) -> ZoneInfo:
     setting = session.get(Setting, row.setting_id) if row.setting_id else None
-    return ZoneInfo(setting.timezone if setting else "Europe/London")
+    try:
+        return ZoneInfo(setting.timezone if setting else "Europe/London")
+    except (ValueError, ZoneInfoNotFoundError):  # a broken setting (the admins are told): UK time
+        return ZoneInfo("Europe/London")
 
 
 def _incident_phrase(session: Session, incident: Incident | None, zone: ZoneInfo) -> str:

@@ -30,7 +30,6 @@ MANAGER_REVIEW = "manager_review"
 REVIEW_ADDENDUM = "review_addendum"
 PATTERN_DAYS = 28
 MAX_ACTIONS = 3
-TEXT_PREVIEW = 160
 # Asked of staff, but not shown side by side: private (wellbeing), or already in the header.
 NOT_SIDE_BY_SIDE = frozenset({"wellbeing", "wellbeing_checkin", "child", "incident_day",
                               "incident_time", "other_staff", "noted_confirm"})
@@ -49,8 +48,9 @@ NOTHING_WAITING = "Nothing is waiting for your review just now. Thank you."
 # --- formatting ------------------------------------------------------------------------------------
 
 
-def format_answer(question: Question, status: str, value: Any, *, limit: int = TEXT_PREVIEW) -> str:
-    """One stored answer in a few words: option labels, yes/no, minutes, or the (cut) text."""
+def format_answer(question: Question, status: str, value: Any) -> str:
+    """One stored answer in a few words: option labels, yes/no, minutes, or the whole text (a
+    manager signs off what staff wrote, so a narrative is never cut)."""
     if status == "skipped":
         return "skipped"
     if status == "unsure":
@@ -64,8 +64,7 @@ def format_answer(question: Question, status: str, value: Any, *, limit: int = T
         return ", ".join(labels.get(str(v), str(v)) for v in value) or "—"
     if question.type is QuestionType.duration:
         return f"about {value:g} min"
-    text = labels.get(str(value), str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return labels.get(str(value), str(value))
 
 
 def time_band(at: datetime) -> str:
@@ -291,7 +290,10 @@ class ReviewService:
         assert person.id is not None
         incident_id = int(state.context["incident_id"])
         now = utcnow()
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
         actions = self._actions(state, manager_id=person.id, now=now)
+        actions += self._checks(session, state, incident=incident, manager_id=person.id, now=now)
         try:
             review = store.save_review(session, incident_id=incident_id, manager_id=person.id,
                                        answers=self.runner.answers(state),
@@ -302,14 +304,14 @@ class ReviewService:
             return
         assert review.id is not None
         reply.record_id = review.id
-        incident = session.get(Incident, incident_id)
-        assert incident is not None
+        confirms = {a["description"]: a["confirms"] for a in actions if a.get("confirms")}
         for action in store.actions_of(session, review_id=review.id):
             owner_id = action.owner_id or person.id
             assert action.id is not None
             planned = planner.plan_action(session, setting_id=incident.setting_id,
                                           incident_id=incident_id, action_id=action.id,
-                                          owner_id=owner_id, due=action.due_at)
+                                          owner_id=owner_id, due=action.due_at,
+                                          confirms=confirms.get(action.description))
             action.follow_up_id = planned[0].id if planned else None
             session.add(action)
             if owner_id != person.id:
@@ -317,7 +319,34 @@ class ReviewService:
                     f"You have a new action from the review of {incident_title(session, incident)}, "
                     f"due {action.due_at:%a %d %b}. Send /pending to see it.")))
         planner.complete_review(session, incident_id=incident_id)
+        if state.value("restorative") == "held":  # the manager's dated confirmation, at sign-off
+            planner.child_spoken_to(session, incident_id=incident_id, source="review",
+                                    actor_id=person.id, now=now)
         session.flush()
+
+    @staticmethod
+    def _checks(session: Session, state: State, *, incident: Incident, manager_id: int,
+                now: datetime) -> list[dict[str, Any]]:
+        """What the review left to do or to check becomes a dated action for the manager."""
+        child = session.get(Child, incident.child_id)
+        name = child.display_name if child else "the child"
+        checks: list[dict[str, Any]] = []
+        if state.value("restorative") == "planned":
+            checks.append({
+                "description": f"Confirm you have spoken with {name} (regulation 35: within 5 days)",
+                "owner_id": manager_id, "confirms": "child_spoken_to",
+                "due_at": max(incident.occurred_at + timedelta(days=5), now)})
+        if state.value("spoken_with_staff") == "some":
+            checks.append({
+                "description": "Speak with the rest of the staff involved (regulation 35: within "
+                               "48 hours)",
+                "owner_id": manager_id, "due_at": max(incident.occurred_at + timedelta(hours=48), now)})
+        if state.value("notifiable") == "unclear":
+            checks.append({
+                "description": "Check whether this incident must be notified to Ofsted "
+                               "(regulation 40: without delay)",
+                "owner_id": manager_id, "due_at": now})
+        return checks
 
     @staticmethod
     def _actions(state: State, *, manager_id: int, now: datetime) -> list[dict[str, Any]]:
