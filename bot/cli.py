@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import typer
 
@@ -36,6 +38,7 @@ _add_nlu_commands()
 class ExportFormat(StrEnum):
     json = "json"
     csv = "csv"
+    pdf = "pdf"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -43,10 +46,22 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
+def _name(text: str) -> str:
+    """A display name as given, trimmed; an empty one is refused."""
+    name = " ".join(text.split())
+    if not name or len(name) > 200:
+        raise _fail("--name must be between 1 and 200 characters.")
+    return name
+
+
 def _prepare_database() -> None:
+    from storage.crypto import KeyProblem
     from storage.migrate import upgrade
 
-    upgrade()
+    try:
+        upgrade()
+    except KeyProblem as exc:  # one clear line: the message names the key's source, never the key
+        raise _fail(str(exc)) from None
 
 
 # --- db -----------------------------------------------------------------------------------------
@@ -113,6 +128,8 @@ def run(
     port: Annotated[int, typer.Option(help="Webhook listen port")] = 8443,
     secret_token: Annotated[str | None, typer.Option(
         help="Webhook secret Telegram must send (default: derived from the bot token)")] = None,
+    web: Annotated[bool, typer.Option(
+        "--web", help="With --webhook-url: also serve the dashboard on the same port")] = False,
 ) -> None:
     """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
     config = get_config()
@@ -124,37 +141,141 @@ def run(
             "To try the debrief without Telegram:  flourish chat"
         )
         raise typer.Exit(code=2)
+    from bot.log_hygiene import redact_logs, token_secrets
+
+    redact_logs([*token_secrets(config.telegram_bot_token.get_secret_value()),
+                 *([secret_token] if secret_token else [])])
     _prepare_database()
     from bot.telegram import run_bot
+    from bot.telegram.app import TokenRejected
 
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
-    run_bot(config=config, interpreter=_interpreter(background=True), webhook_url=webhook_url,
-            listen=listen, port=port, secret_token=secret_token)
+    if web:
+        if webhook_url is None:
+            raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
+        from bot.telegram.web import run_with_dashboard
+
+        run_with_dashboard(config=config, interpreter=_interpreter(background=True),
+                           webhook_url=webhook_url, host=listen, port=port,
+                           secret_token=secret_token, path=urlparse(webhook_url).path or "/telegram")
+        return
+    try:
+        run_bot(config=config, interpreter=_interpreter(background=True),
+                webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
+    except TokenRejected as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def web(
+    host: Annotated[str, typer.Option(help="Listen address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Listen port")] = 8080,
+    insecure_cookies: Annotated[bool, typer.Option(
+        help="Allow the session cookie over plain HTTP (only for trying it on this computer)")] = False,
+) -> None:
+    """Serve the dashboard alone (run the bot with polling beside it); /healthz answers 200."""
+    import uvicorn
+
+    from bot.web.app import WebConfig, create_app
+
+    _prepare_database()
+    config = get_config()
+    token = config.telegram_bot_token.get_secret_value() if config.telegram_bot_token else None
+    app = create_app(config=WebConfig(bot_token=token, secure_cookies=not insecure_cookies))
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="warning")
 
 
 # --- export -------------------------------------------------------------------------------------
+
+
+def _day(text: str | None, *, option: str, zone: str) -> datetime | None:
+    """A --from/--to date (YYYY-MM-DD) as the start of that day in the setting's time zone."""
+    if text is None:
+        return None
+    try:
+        local = datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo(zone))
+        return local.astimezone(UTC)
+    except ValueError:
+        raise _fail(f"{option} must be a date like 2026-03-29, not {text!r}.") from None
 
 
 @app.command()
 def export(
     format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.json,
     setting_id: Annotated[int | None, typer.Option("--setting")] = None,
+    start: Annotated[str | None, typer.Option("--from", help="first day, YYYY-MM-DD")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="last day (included), YYYY-MM-DD")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
-    """Export incidents and their debriefs for inspection."""
+    """Export incidents and their debriefs for inspection (JSON, CSV, or the PDF report)."""
+    from bot.cli_admin import exporter, write_private
     from bot.services.export import export_records, to_csv, to_json
+    from storage import crud
     from storage.db import session_scope
+    from storage.types import utcnow
 
     _prepare_database()
     with session_scope() as session:
-        records = export_records(session, setting_id=setting_id)
+        setting = crud.get_setting(session, setting_id=setting_id) if setting_id is not None else None
+        zone = setting.timezone if setting else "Europe/London"
+    if setting_id is not None and setting is None:
+        raise _fail(f"No setting {setting_id}. See `flourish admin list`.")
+    first = _day(start, option="--from", zone=zone)
+    last = _day(end, option="--to", zone=zone)
+    until = (last.astimezone(ZoneInfo(zone)) + timedelta(days=1)).astimezone(UTC) if last else None
+    if first and until and until <= first:
+        raise _fail("--to must not be before --from.")
+    if format is ExportFormat.pdf:
+        from bot.services.report import build_report
+
+        if setting_id is None:
+            raise _fail("The PDF report is for one setting: give --setting ID.")
+        if output is None:
+            raise _fail("Give a file for the PDF: -o report.pdf")
+        now = utcnow()
+        with session_scope() as session:
+            data = build_report(session, setting_id=setting_id, now=now,
+                                start=first or now - timedelta(days=365), end=until or now)
+            crud.record_audit(session, actor_id=None, action="export", object_type="setting",
+                              object_id=setting_id, detail={"by": exporter(), "format": "pdf",
+                                                            "to": "file"})
+        write_private(output, data)
+        typer.echo(f"Wrote the inspection report to {output} (readable by you only)")
+        return
+    with session_scope() as session:
+        records = export_records(session, setting_id=setting_id, start=first, end=until)
+        crud.record_audit(session, actor_id=None, action="export", object_type="setting",
+                          object_id=setting_id, detail={"by": exporter(), "format": str(format),
+                                                        "incidents": len(records),
+                                                        "to": "file" if output else "stdout"})
     text = to_json(records) if format is ExportFormat.json else to_csv(records)
     if output is None:
         sys.stdout.write(text + ("\n" if not text.endswith("\n") else ""))
     else:
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"Wrote {len(records)} incidents to {output}")
+        write_private(output, text.encode("utf-8"))
+        typer.echo(f"Wrote {len(records)} incidents to {output} (readable by you only)")
+
+
+@app.command("demo-data")
+def demo_data(
+    setting_id: Annotated[int, typer.Option("--setting", help="the setting to add them to")],
+    months: Annotated[int, typer.Option(min=1, max=60)] = 6,
+) -> None:
+    """Add synthetic children, staff and months of incidents with planted patterns (demo only)."""
+    from bot.services.demo_history import PLANTED, generate
+    from storage.db import session_scope
+
+    _prepare_database()
+    with session_scope() as session:
+        try:
+            history = generate(session, setting_id=setting_id, months=months)
+        except ValueError as exc:
+            raise _fail(str(exc)) from None
+    typer.echo(f"Added {history.incidents} synthetic incidents over {months} months to setting "
+               f"{setting_id}, with {len(history.children)} children and {len(history.staff)} "
+               f"staff (all names end in (demo)).")
+    typer.echo("Planted patterns: " + ", ".join(PLANTED))
 
 
 # --- admin --------------------------------------------------------------------------------------
@@ -174,6 +295,7 @@ def add_setting(
 
     if kind not in SettingKind.__members__:
         raise _fail(f"Unknown kind {kind!r}. Choose one of: {', '.join(SettingKind)}")
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         setting = crud.create_setting(session, data=SettingCreate(
@@ -193,6 +315,7 @@ def add_child(
     from storage.db import session_scope
     from storage.models import ChildCreate
 
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
@@ -216,6 +339,7 @@ def add_person(
 
     if role not in ("staff", "manager", "admin"):
         raise _fail("Role must be staff, manager or admin.")
+    name = _name(name)
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
@@ -262,11 +386,16 @@ def invite(
         raise _fail("Role must be staff, manager, admin or child.")
     if role == "child" and child_id is None and person_id is None:
         raise _fail("A child invite needs --child ID.")
+    if name is not None:
+        name = _name(name)
     config = get_config()
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
             raise _fail(f"No setting {setting_id}.")
+        if child_id is not None and child_id not in {
+                c.id for c in crud.list_children(session, setting_id=setting_id)}:
+            raise _fail(f"No child {child_id} in setting {setting_id}. See `flourish admin list`.")
         if person_id is not None:
             person = session.get(Person, person_id)
             if person is None or person.setting_id != setting_id:
@@ -298,12 +427,27 @@ def _bot_username() -> str:
         return "<your_bot>"
 
 
+def _add_admin_commands() -> None:
+    from bot.cli_admin import register
+
+    register(admin_app, prepare=_prepare_database)
+
+
+_add_admin_commands()
+
+
 def main() -> None:
-    logging.basicConfig(level=get_config().log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "httpx", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    app()
+    try:
+        logging.basicConfig(level=get_config().log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for noisy in ("alembic", "httpx", "apscheduler"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        app()
+    except Exception as exc:  # an operator's mistake or a broken environment: one line, exit 1
+        from bot.cli_admin import one_line
+
+        typer.secho(one_line(exc), fg=typer.colors.RED, err=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ and in tests; whoever calls it stores the state it returns and sends the message
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime, time, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogues import values
+from dialogues import values, when
 from dialogues.flow import Flow, Option, Question, QuestionType
 from nlu.flags import flags_from_facts
 from nlu.result import Interpreter, NluUnavailable, ParseResult
@@ -25,6 +26,8 @@ Status = Literal[
 MAX_ANSWER_CHARS = 100_000
 NLU_CONTROL_CONFIDENCE = 0.85
 NLU_CONTROL_MAX_WORDS = 8
+NARRATIVE_WORDS = 12  # a message this long at a choice question is an account, not a pick
+NOTE_WORDS = 2  # shorter unmatched messages are a failed pick, asked again
 
 FLAG_TEXT = {
     "prone_or_ground_hold": "a prone or floor hold was used",
@@ -47,6 +50,7 @@ class AnswerRecord(BaseModel):
     value: Any = None
     status: Literal["answered", "skipped", "unsure"] = "answered"
     source: Literal["user", "nlu"] = "user"
+    note: str | None = None  # the person's own words kept with the answer
 
 
 class State(BaseModel):
@@ -63,6 +67,8 @@ class State(BaseModel):
     support_requested: bool = False
     ended_early: bool = False
     text_facts: dict[str, Any] = Field(default_factory=dict)
+    pending: list[str] = Field(default_factory=list)
+    notes: dict[str, list[str]] = Field(default_factory=dict)  # words kept before an answer
 
     def value(self, question_id: str) -> Any:
         """The answered value of a question, or None."""
@@ -165,6 +171,14 @@ class Engine:
             return self._control(state, question, value)
         if kind == "v":
             return self._accept_pressed_value(state, question, value)
+        if kind == "t" and question.type is QuestionType.confirm_noted:
+            if value in state.selection:
+                state.selection.remove(value)
+            elif value in self._noted(state):
+                state.selection.append(value)
+            return state, [self._ask(state, question, replace=True)]
+        if kind == "done" and question.type is QuestionType.confirm_noted:
+            return self._confirm_ticked(state, question)
         if kind == "t" and question.type is QuestionType.multi_choice:
             if value in state.selection:
                 state.selection.remove(value)
@@ -180,6 +194,19 @@ class Engine:
         if kind == "keep" and question.id in state.answers:
             return self._advance(state, question, [])
         return state, self._current_prompt(state)
+
+    def _confirm_ticked(self, state: State, question: Question) -> Result:
+        """Keep the noted details left ticked; ask again only for the ones unticked."""
+        wrong = [q for q in self._noted(state) if q not in state.selection]
+        for noted in self._noted(state):
+            if noted in wrong:
+                del state.answers[noted]
+            else:
+                state.answers[noted].source = "user"
+        state.answers[question.id] = AnswerRecord(value=not wrong)
+        state.selection = []
+        replies = [Outbound(text="Thanks. I'll ask about the ones you unticked.")] if wrong else []
+        return self._advance(state, question, replies)
 
     def _on_status_action(self, state: State, action: str) -> Result:
         if state.status in ("summary", "choose_edit"):
@@ -280,6 +307,7 @@ class Engine:
     # --- controls -----------------------------------------------------------------------------
 
     def _control(self, state: State, question: Question, action: str) -> Result:
+        state.pending = []
         if action in ("skip", "unsure") and question.required:
             msg = Outbound(kind="error", text=self.flow.message("required"))
             return state, [msg, self._ask(state, question)]
@@ -316,6 +344,10 @@ class Engine:
 
     def _accept_pressed_value(self, state: State, question: Question, value: str) -> Result:
         """A pressed button names its option by value, exactly; never by position in the list."""
+        if question.moment is not None and value in state.pending:
+            day, _, clock = value.partition("@")
+            return self._set_when(state, question, day=date.fromisoformat(day),
+                                  clock=time.fromisoformat(clock) if clock else None, replies=[])
         if question.type is QuestionType.choice:
             chosen = next((o for o in self._options(state, question) if o.value == value), None)
             if chosen is None:
@@ -327,10 +359,73 @@ class Engine:
         return state, self._current_prompt(state)
 
     def _accept_typed_value(self, state: State, question: Question, text: str) -> Result:
+        if question.moment is not None:
+            return self._accept_when(state, question, text)
+        if question.type in (QuestionType.choice, QuestionType.multi_choice):
+            return self._accept_typed_choice(state, question, text)
+        if question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
+            answer, rest = values.yes_no_lead(text)
+            if answer is not None and rest and question.fact and (parse := self._read(text)):
+                said = _fact_value(parse.facts, question)  # "no marks, but he said his arm hurt"
+                answer = said if isinstance(said, bool) else answer
+            if answer is not None:
+                return self._record(state, question,
+                                    AnswerRecord(value=answer, note=text if rest else None))
         value, problem = self._read_value(state, question, text)
         if problem is not None:
-            return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
+            return self._refused(state, question, text, problem)
         return self._record(state, question, AnswerRecord(value=value))
+
+    def _refused(self, state: State, question: Question, text: str, problem: str) -> Result:
+        """Ask again with the reason; words worth keeping are kept as a note with the question."""
+        if len(text.split()) >= NOTE_WORDS:
+            state.notes.setdefault(question.id, []).append(text)
+            problem += " I've kept your words as a note."
+        return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
+
+    def _accept_typed_choice(self, state: State, question: Question, text: str) -> Result:
+        """Options named in the words; otherwise the words are kept (never thrown away) and said so."""
+        options = self._options(state, question)
+        names = bool(question.options_from)
+        multi = question.type is QuestionType.multi_choice
+        if multi:
+            found, unknown = values.match_options(text, options)
+            if unknown or not found:
+                found = values.mentioned_options(text, options, names=names)
+        else:
+            one = values.match_option(text, options, names=names)
+            found = [one] if one is not None else []
+        plain = values.is_plain_pick(text, options)
+        kept = None if plain or (found and not values.says_more(text, found, names=names)) else text
+        if found:
+            value = [o.value for o in found] if multi else found[0].value
+            replies = []
+            if kept is not None:
+                labels = ", ".join(o.label for o in found)
+                replies.append(Outbound(text=f"Noted: {labels} — and I've kept your words with it."))
+            return self._record(state, question, AnswerRecord(value=value, note=kept), replies)
+        words = len(text.split())
+        story = next((q for q in self.flow.questions if q.nlu_prefill), None)
+        if (words >= NARRATIVE_WORDS and story is not None and story.id not in state.answers
+                and self.applies(state, story)):
+            state.answers[story.id] = AnswerRecord(value=text)
+            self._prefill(state, text)
+            kept_as = Outbound(text=self.flow.message("kept_story"))
+            return self._advance(state, question, [kept_as])
+        if values.sounds_unsure(text) and not question.required:
+            state.notes.setdefault(question.id, []).append(text)
+            return self._control(state, question, "unsure")
+        other = next((o for o in options if o.value == "other"), None)
+        if other is not None and words >= NOTE_WORDS:
+            value = [other.value] if multi else other.value
+            kept_as = Outbound(text=f"I've put that under “{other.label}”, in your words.")
+            return self._record(state, question, AnswerRecord(value=value, note=text), [kept_as])
+        if words >= NOTE_WORDS:
+            state.notes.setdefault(question.id, []).append(text)
+            kept_as = Outbound(text=self.flow.message("kept_note"))
+            return state, [kept_as, self._ask(state, question)]
+        problem = self.flow.message("choose_many" if multi else "choose")
+        return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
 
     def _read_value(self, state: State, question: Question, text: str) -> tuple[Any, str | None]:
         kind = question.type
@@ -368,6 +463,131 @@ class Engine:
             return clock, None
         return text, None
 
+    # --- when it happened ---------------------------------------------------------------------
+
+    def _accept_when(self, state: State, question: Question, text: str) -> Result:
+        """A typed day, date or time: read against now in the setting, never guessed silently."""
+        now = when.now_of(state.context)
+        if state.pending and len(state.pending) == 1 and values.yes_no(text) is True:
+            return self._accept_pressed_value(state, question, state.pending[0])
+        if state.pending and values.yes_no(text) is False:
+            state.pending = []
+            return state, [Outbound(text="OK. Please type it again, like “yesterday 22:40”."),
+                           self._ask(state, question)]
+        options = self._options(state, question)
+        reading = when.read(text, now=now)
+        plain = values.is_plain_pick(text, options)  # "2" or "3 or more days ago" is a button's
+        if question.moment == "day" and (plain or (reading.day is None and not reading.times)):
+            option = values.match_option(text, options)
+            if option is not None:
+                return self._record(state, question, AnswerRecord(value=option.value))
+        day = reading.day
+        if day is None and question.moment == "time":
+            day = self._answered_day(state, now)
+        elif day is None and question.moment == "day" and reading.times:
+            day = now.date()
+        if day is None:
+            problem = ("Please give the date, like 14/11 or last Friday." if question.moment == "date"
+                       else self.flow.message("choose"))
+            return self._refused(state, question, text, problem)
+        if day > now.date():
+            problem = "That date is still to come. Please check it (like 14/11 or last Friday)."
+            return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
+        if not reading.times:
+            if question.moment == "time":
+                problem = "Please give a time of day, like 14:30 or 2.30pm."
+                return self._refused(state, question, text, problem)
+            return self._set_when(state, question, day=day, clock=None, replies=[])
+        return self._settle_times(state, question, day=day, times=reading.times, now=now)
+
+    def _settle_times(self, state: State, question: Question, *, day: date,
+                      times: tuple[time, ...], now: datetime) -> Result:
+        zone = when.zone_of(state.context)
+        past = [t for t in times
+                if when.local_moment(day=day, clock=t, zone=zone)[0] <= now + when.FUTURE_GRACE]
+        if len(past) == 1:
+            return self._checked_time(state, question, day=day, clock=past[0], now=now)
+        if len(past) == 2:
+            state.pending = [f"{day.isoformat()}@{t:%H:%M}" for t in past]
+            text = f"Was that {past[0]:%H:%M} in the morning or {past[1]:%H:%M} in the evening?"
+            return state, [Outbound(text=text), self._ask(state, question)]
+        yesterday = now.date() - timedelta(days=1)
+        if day != now.date():
+            problem = "That's later than it is now. Please check the day and time."
+            return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
+        clock = max(times)
+        state.pending = [f"{yesterday.isoformat()}@{clock:%H:%M}"]
+        text = (f"That's later than now (it's {now:%H:%M}) — did you mean yesterday at "
+                f"{clock:%H:%M}? Tap it, or type the time again.")
+        return state, [Outbound(text=text), self._ask(state, question)]
+
+    def _checked_time(self, state: State, question: Question, *, day: date, clock: time,
+                      now: datetime) -> Result:
+        """A single reading: offered again when the clocks skipped it, noted when they repeated it."""
+        moment, change = when.local_moment(day=day, clock=clock, zone=when.zone_of(state.context))
+        if change == "skipped":
+            state.pending = [f"{day.isoformat()}@{moment:%H:%M}"]
+            text = (f"The clocks went forward that night, so {clock:%H:%M} didn't happen on the "
+                    f"clock. Did you mean {moment:%H:%M}? Tap it, or type the time again.")
+            return state, [Outbound(text=text), self._ask(state, question)]
+        replies = []
+        if change == "twice":
+            replies.append(Outbound(text=(
+                f"The clocks went back that night, so {clock:%H:%M} happened twice; I've noted the "
+                "first one, before the clocks went back.")))
+        return self._set_when(state, question, day=day, clock=clock, replies=replies)
+
+    def _set_when(self, state: State, question: Question, *, day: date, clock: time | None,
+                  replies: list[Outbound]) -> Result:
+        """Store the day (and the date when it was further back) and the time, then carry on."""
+        now = when.now_of(state.context)
+        state.pending = []
+        state.selection = []
+        option, date_iso = when.day_answer(day=day, today=now.date())
+        for kind, value in (("day", option), ("date", date_iso),
+                            ("time", None if clock is None else f"{clock:%H:%M}")):
+            target = self._moment_question(kind)
+            if target is None or value is None:
+                continue
+            state.answers[target.id] = AnswerRecord(value=value)
+        if clock is not None:
+            moment = when.local_moment(day=day, clock=clock, zone=when.zone_of(state.context))[0]
+            replies.append(Outbound(text=f"Noted: {when.spoken(moment, now=now)}."))
+            if now - moment > when.LATE_RECORD:
+                replies.append(Outbound(text=self.flow.message("late_record")))
+        return self._advance(state, question, replies)
+
+    def _time_still_past(self, state: State, *, day_option: Any) -> list[Outbound]:
+        """A new day with the time already given must not make it later than now; if it does, the
+        time is asked again (never stored in the future)."""
+        time_question = self._moment_question("time")
+        clock = state.value(time_question.id) if time_question else None
+        if time_question is None or clock is None:
+            return []
+        now = when.now_of(state.context)
+        day = when.answered_day(day_option=day_option, date_iso=None, today=now.date())
+        moment = when.local_moment(day=day, clock=time.fromisoformat(clock),
+                                   zone=when.zone_of(state.context))[0]
+        if moment <= now + when.FUTURE_GRACE:
+            return []
+        del state.answers[time_question.id]
+        return [Outbound(text=f"That would make {clock} later than now, so please give the time "
+                              "again.")]
+
+    def _moment_question(self, kind: str) -> Question | None:
+        return next((q for q in self.flow.questions if q.moment == kind), None)
+
+    def _answered_day(self, state: State, now: datetime) -> date | None:
+        day_question = self._moment_question("day")
+        date_question = self._moment_question("date")
+        option = state.value(day_question.id) if day_question else None
+        if option is None:
+            return None
+        date_iso = state.value(date_question.id) if date_question else None
+        return when.answered_day(day_option=option,
+                                 date_iso=date_iso if option == when.EARLIER else None,
+                                 today=now.date())
+
     @staticmethod
     def _in_range(question: Question, number: Any, example: str) -> tuple[Any, str | None]:
         if number is None:
@@ -378,8 +598,17 @@ class Engine:
             return None, f"That's outside what I'd expect ({low:g} to {high:g}). Please check it."
         return (int(number) if number.is_integer() else number), None
 
-    def _record(self, state: State, question: Question, record: AnswerRecord) -> Result:
-        replies: list[Outbound] = []
+    def _record(self, state: State, question: Question, record: AnswerRecord,
+                replies: list[Outbound] | None = None) -> Result:
+        replies = list(replies or [])
+        earlier = state.notes.pop(question.id, [])
+        if earlier:
+            record.note = "\n".join([*earlier, *([record.note] if record.note else [])])
+        if question.note_for and record.status == "answered" and question.note_for in state.answers:
+            target = state.answers[question.note_for]
+            target.note = "\n".join(n for n in (target.note, str(record.value)) if n)
+        if question.moment == "day" and record.status == "answered":
+            replies.extend(self._time_still_past(state, day_option=record.value))
         if question.type is QuestionType.confirm_noted:
             if record.value is False:
                 for noted in self._noted(state):
@@ -391,6 +620,7 @@ class Engine:
                     state.answers[noted].source = "user"
         state.answers[question.id] = record
         state.selection = []
+        state.pending = []
         if record.status == "answered":
             replies.extend(self._option_replies(state, question, record.value))
             if question.nlu_prefill and isinstance(record.value, str):
@@ -424,17 +654,31 @@ class Engine:
             return None
 
     def _prefill(self, state: State, text: str) -> None:
+        """Fill what the account says: the NLU's facts, then options named in its words."""
         parse = self._read(text)
-        if parse is None:
-            return
-        facts = parse.facts
-        state.text_facts = facts
+        facts = parse.facts if parse is not None else {}
+        if parse is not None:
+            state.text_facts = facts
         for question in self.flow.questions:
-            if not question.fact or question.id in state.answers:
+            if question.id in state.answers:
                 continue
-            value = _fact_value(facts, question)
+            value = _fact_value(facts, question) if question.fact else None
+            if question.fact == "interventions":
+                value = _interventions(facts, value) or None
+            if value is None and question.from_story:
+                value = self._named_in(state, question, text)
             if value is not None:
                 state.answers[question.id] = AnswerRecord(value=value, source="nlu")
+
+    def _named_in(self, state: State, question: Question, text: str) -> Any:
+        """The options an account names in its words (people by name), if any."""
+        options = [o for o in self._options(state, question) if o.value not in ("none", "other")]
+        found = values.mentioned_options(text, options, names=bool(question.options_from))
+        if question.type is QuestionType.multi_choice:
+            if question.id == "interventions" or not found:
+                return [o.value for o in found] or None
+            return [o.value for o in found]
+        return found[0].value if len(found) == 1 else None
 
     def _noted(self, state: State) -> list[str]:
         return [q for q, r in state.answers.items() if r.source == "nlu"]
@@ -445,6 +689,9 @@ class Engine:
         """Whether a question is asked, given the setting and the answers so far."""
         if question.type is QuestionType.confirm_noted and not self._noted(state):
             return False
+        if question.note_for and (state.answers.get(question.note_for) or AnswerRecord()).note \
+                and question.id not in state.answers:
+            return False  # their words are already kept with that answer
         answers = {q: r.value for q, r in state.answers.items() if r.status == "answered"}
         return question.when is None or question.when.holds(context=state.context, answers=answers)
 
@@ -497,6 +744,8 @@ class Engine:
                 if o.when is None or o.when.holds(context=state.context, answers=answers)]
 
     def _preselect(self, state: State, question: Question) -> list[str]:
+        if question.type is QuestionType.confirm_noted:
+            return self._noted(state)
         value = state.value(question.id)
         return list(value) if question.type is QuestionType.multi_choice and value else []
 
@@ -519,11 +768,29 @@ class Engine:
             rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
             if ticked:
                 rows.append([Button(label=self.flow.label("done"), payload=f"{scope}|done")])
-        elif question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
+        elif question.type is QuestionType.confirm_noted:
+            text += " Untick anything that's wrong, then Done."
+            rows.extend([Button(label=("✅ " if q in state.selection else "▫️ ")
+                                + self._describe(state, self.flow.question(q)),
+                                payload=f"{scope}|t:{q}")] for q in self._noted(state))
+            rows.append([Button(label=self.flow.label("yes"), payload=f"{scope}|v:yes"),
+                         Button(label=self.flow.label("done"), payload=f"{scope}|done")])
+        elif question.type is QuestionType.yes_no:
             rows.append([Button(label=self.flow.label("yes"), payload=f"{scope}|v:yes"),
                          Button(label=self.flow.label("no"), payload=f"{scope}|v:no")])
         elif question.placeholder:
             text += f"\n({question.placeholder})"
+        if question.moment is not None and state.pending:
+            now = when.now_of(state.context)
+            zone = when.zone_of(state.context)
+            offers = []
+            for candidate in state.pending:
+                day, _, clock = candidate.partition("@")
+                moment = when.local_moment(day=date.fromisoformat(day),
+                                           clock=time.fromisoformat(clock), zone=zone)[0]
+                offers.append(Button(label=when.spoken(moment, now=now).capitalize(),
+                                     payload=f"{scope}|v:{candidate}"))
+            rows.insert(0, offers)
         record = state.answers.get(question.id)
         if record is not None and record.status == "answered" and not replace:
             text += f"\n\nYou said: {self._format(state, question, record.value)}"
@@ -652,3 +919,28 @@ def _fact_value(facts: dict[str, Any], question: Question) -> Any:
         picked = [v for v in candidates if v in known]
         return picked[0] if picked else None
     return value
+
+
+def _interventions(facts: dict[str, Any], named: Any) -> list[str]:
+    """What was used, from the facts an account gives (a hold, a door, a room, equipment, PRN)."""
+    used = list(named or [])
+    holds = facts.get("hold_types") or []
+    restrictions = set(facts.get("restrictions") or [])
+
+    def add(value: str) -> None:
+        if value not in used:
+            used.append(value)
+
+    if [h for h in holds if h != "escort"]:
+        add("physical_hold")
+    if "escort" in holds:
+        add("guided")
+    if restrictions & {"locked_door"}:
+        add("door")
+    if restrictions & {"blocked_exit", "isolation", "single_separation", "managing_away"}:
+        add("separation")
+    if facts.get("equipment") or "mobility_aid_removed" in restrictions:
+        add("equipment")
+    if facts.get("prn_medication") is True:
+        add("prn")
+    return used

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -46,6 +46,13 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "cancel_confirm": "Cancel this debrief? The answers you've given so far will not be submitted.",
     "cancelled": "Cancelled. Nothing from it has been submitted.",
     "stopped": "Stopped. Thank you for what you shared.",
+    "late_record": "Thank you for recording this. It's more than 24 hours since it happened, and "
+                   "regulation 35 asks for the record within 24 hours, so the record will show "
+                   "when it was made. A full, honest record is what matters most.",
+    "kept_story": "Thank you. I've kept that as your account of what happened (you can change it "
+                  "at the end), and I'll use it to fill in what I can.",
+    "kept_note": "I couldn't match that to the choices, so I've kept your words as a note with "
+                 "this question. Please tap what fits best too, or Skip.",
     "summary_intro": "Here's your debrief. Check it, change anything, then submit.",
 }
 
@@ -58,6 +65,7 @@ class QuestionType(StrEnum):
     number = "number"
     duration = "duration"
     time = "time"
+    date = "date"
     confirm_noted = "confirm_noted"
 
 
@@ -103,6 +111,7 @@ class Option(BaseModel):
 
     value: str
     label: str
+    words: list[str] = Field(default_factory=list)  # other ways people name it; "calm*" any ending
     reply: str | None = None
     when: Condition | None = None
 
@@ -125,6 +134,9 @@ class Question(BaseModel):
     min: float | None = None
     max: float | None = None
     placeholder: str | None = None
+    moment: Literal["day", "date", "time"] | None = None
+    from_story: bool = False  # filled from the options the account names in its words
+    note_for: str | None = None  # a follow-up whose text is kept as the note of that answer
 
     @model_validator(mode="after")
     def _check(self) -> Question:

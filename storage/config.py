@@ -24,6 +24,12 @@ class Config(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     invite_ttl_hours: int = Field(default=72, ge=1)
     log_level: str = "INFO"
+    # The database: one slow query or held lock must not freeze everyone (storage/db.py).
+    db_statement_timeout_seconds: float = Field(default=15.0, gt=0)
+    db_lock_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_size: int = Field(default=10, ge=1)
+    # The dashboard (bot/web): its public URL (for /dashboard links and the Mini App button).
+    flourish_web_url: str | None = None
     # Follow-ups (bot/followups): the scheduler runs inside the bot process.
     followups_enabled: bool = True
     followups_sweep_seconds: float = Field(default=30.0, gt=0)

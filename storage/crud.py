@@ -6,7 +6,6 @@ Each takes a session and keyword-only arguments, and leaves committing to the ca
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,6 +13,14 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from storage.incident_flags import merge_incident_flags
+from storage.invite_codes import (
+    MAX_FAILURES,
+    candidate_digests,
+    code_digest,
+    recent_failures,
+    record_invite_failure,
+)
 from storage.models import (
     Answer,
     AnswerStatus,
@@ -99,17 +106,13 @@ def list_people(
 # --- invites ------------------------------------------------------------------------------------
 
 
-def _hash_code(code: str) -> str:
-    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
-
-
 def create_invite(
     session: Session, *, person_id: int, ttl: timedelta, now: datetime | None = None
 ) -> str:
-    """A new single-use code for a person; only its hash is kept."""
+    """A new single-use code for a person; only its HMAC is kept."""
     now = now or utcnow()
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(10))
-    session.add(Invite(code_hash=_hash_code(code), person_id=person_id, expires_at=now + ttl))
+    session.add(Invite(code_hash=code_digest(code), person_id=person_id, expires_at=now + ttl))
     session.flush()
     return code
 
@@ -117,26 +120,46 @@ def create_invite(
 def redeem_invite(
     session: Session, *, code: str, telegram_user_id: int, now: datetime | None = None
 ) -> Person:
-    """Bind a Telegram user to the invited person, once."""
+    """Bind a Telegram user to the invited person, once; every refusal is audited."""
     now = now or utcnow()
-    invite = session.exec(select(Invite).where(Invite.code_hash == _hash_code(code))).first()
+
+    def refuse(action: str, message: str, invite_id: int | None = None) -> InviteError:
+        record_invite_failure(session, action=action, telegram_user_id=telegram_user_id,
+                              invite_id=invite_id, at=now)
+        return InviteError(message)
+
+    if recent_failures(session, telegram_user_id=telegram_user_id, now=now) >= MAX_FAILURES:
+        raise refuse("invite_throttled", "Too many codes have been tried from this account. "
+                     "Please wait an hour, then check the code with your manager.")
+    invite = session.exec(select(Invite).where(
+        col(Invite.code_hash).in_(candidate_digests(code)))).first()
     if invite is None:
-        raise InviteError("That invite code isn't one I know. Please check it with your manager.")
+        raise refuse("invite_unknown",
+                     "That invite code isn't one I know. Please check it with your manager.")
     if invite.used_at is not None:
-        raise InviteError("That invite code has already been used. Please ask for a new one.")
+        raise refuse("invite_reused", "That invite code has already been used. "
+                     "Please ask for a new one.", invite.id)
     if invite.expires_at <= now:
-        raise InviteError("That invite code has expired. Please ask your manager for a new one.")
+        raise refuse("invite_expired", "That invite code has expired. "
+                     "Please ask your manager for a new one.", invite.id)
     existing = person_by_telegram_id(session, telegram_user_id=telegram_user_id)
     if existing is not None and existing.id != invite.person_id:
-        raise InviteError("This Telegram account is already enrolled. Please ask your manager.")
+        raise refuse("invite_account_in_use", "This Telegram account is already enrolled. "
+                     "Please ask your manager.", invite.id)
     person = session.get(Person, invite.person_id)
     if person is None or not person.active:
-        raise InviteError("That invite is no longer valid. Please ask your manager.")
+        raise refuse("invite_person_inactive",
+                     "That invite is no longer valid. Please ask your manager.", invite.id)
+    for former in session.exec(select(Person).where(  # a revoked record still holds the account
+            Person.telegram_user_id == telegram_user_id, col(Person.active).is_(False))):
+        former.telegram_user_id = None
+        session.add(former)
+    session.flush()
     invite.used_at = now
     person.telegram_user_id = telegram_user_id
     session.add_all([invite, person])
     record_audit(session, actor_id=person.id, action="enrolled", object_type="person",
-                 object_id=person.id)
+                 object_id=person.id, at=now)
     session.flush()
     return person
 
@@ -224,8 +247,7 @@ def save_debrief(
         session.add(Answer(debrief_id=debrief.id, question_id=item["question_id"],
                            status=AnswerStatus(item["status"]), value=item.get("value"),
                            text=item.get("text"), source=item.get("source", "user")))
-    incident.flags = sorted(set(incident.flags) | set(flags))
-    session.add(incident)
+    merge_incident_flags(session, incident_id=incident.id, flags=flags)
     record_audit(session, actor_id=person_id, action="debrief_submitted", object_type="debrief",
                  object_id=debrief.id)
     session.flush()
@@ -281,10 +303,11 @@ def record_audit(
     object_type: str | None = None,
     object_id: int | None = None,
     detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
     """Note who did or read what (never the content itself)."""
-    event = AuditEvent(actor_id=actor_id, action=action, object_type=object_type,
-                       object_id=object_id, detail=detail or {})
+    event = AuditEvent(at=at or utcnow(), actor_id=actor_id, action=action,
+                       object_type=object_type, object_id=object_id, detail=detail or {})
     session.add(event)
     return event
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,32 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(get_config().db_lock_timeout_seconds * 1000)}")
     cursor.close()
+
+
+def _postgres_timeouts(_dialect: Any, _record: Any, _args: Any, params: dict[str, Any]) -> None:
+    """Every PostgreSQL session gives up on a statement or a lock wait after the configured time."""
+    config = get_config()
+    timeouts = (f"-c statement_timeout={int(config.db_statement_timeout_seconds * 1000)} "
+                f"-c lock_timeout={int(config.db_lock_timeout_seconds * 1000)}")
+    params["options"] = f"{params.get('options', '')} {timeouts}".strip()
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a database error means "gave up waiting" (a statement or lock timeout, or SQLite
+    busy), so the person can be told honestly that it didn't save and to send it again."""
+    if not isinstance(exc, sa.exc.OperationalError):
+        return False
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("57014", "55P03") or "database is locked" in str(exc.orig)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) owner-only; SQLite gives its WAL the same mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def make_engine(url: str) -> Engine:
@@ -37,11 +62,15 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    size = get_config().db_pool_size
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=size, max_overflow=size)
+    if engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "do_connect", _postgres_timeouts)
+    return engine
 
 
 @lru_cache

@@ -9,6 +9,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 
 from storage.db import get_engine
+from storage.keys import ensure_key
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -21,11 +22,14 @@ def alembic_config() -> AlembicConfig:
 
 
 def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
-    """Bring the database schema up to `revision`."""
+    """Bring the database schema up to `revision`; at the head, check the key against the data."""
     config = alembic_config()
-    with (engine or get_engine()).begin() as connection:
+    engine = engine or get_engine()
+    with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+    if revision == "head":
+        ensure_key(engine)
 
 
 def revision(message: str) -> None:

@@ -328,3 +328,26 @@ class ProcessedUpdate(SQLModel, table=True):
         sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
     )
     processed_at: datetime = _created()
+
+
+# --- keys and retention (storage/keys.py, storage/retention.py) -----------------------------------
+
+
+class KeyCheck(SQLModel, table=True):
+    """A constant encrypted under the key the data is written with, so a wrong key is refused."""
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(sa_type=sa.Text)
+    created_at: datetime = _created()
+    rotated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RetentionPolicy(SQLModel, table=True):
+    """A setting's own retention periods: overrides of the defaults in storage/retention.py."""
+
+    setting_id: int = Field(
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("setting.id"), primary_key=True,
+                            autoincrement=False)
+    )
+    overrides: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _created()

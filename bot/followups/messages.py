@@ -55,7 +55,8 @@ def callback_data(action: str, row: FollowUp, token: str) -> str:
 def parse_callback(data: str) -> tuple[str, int, str] | None:
     """(action, follow-up id, token) from callback data, or None if it is not ours or malformed."""
     parts = data.split(":")
-    if len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit():
+    if len(parts) != 4 or parts[0] != CALLBACK_PREFIX or not parts[2].isdigit() \
+            or len(parts[2]) > 9:
         return None
     return parts[1], int(parts[2]), parts[3]
 

@@ -40,7 +40,7 @@ CHILD_VIEW_PAUSED = "OK. We can stop for now. 💛 I kept what you said. Send /t
 NOTHING_WAITING = "Nothing is waiting for you just now. Thank you."
 # Buttons that open work outside a conversation: review addendum, a child's invitation, and the
 # incident chooser of the assisted child's view.
-ACTION_BUTTON = re.compile(r"^(rv|cv|cva):(\w+):(\d+)$")
+ACTION_BUTTON = re.compile(r"^(rv|cv|cva):(\w+):(\d{1,9})$")  # ids fit the database
 OPENED_TASKS = ("review", "childview", "safeguarding", "debrief")
 TASK_HINTS = {
     "review": "Send /review to open the review.",

@@ -7,7 +7,7 @@ its submission (the incident, the debrief and its answers, and the follow-ups it
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,13 +15,13 @@ from sqlmodel import Session
 
 from bot.followups import planner as followups
 from bot.services.runner import FINISHED, STAFF_DEBRIEF, FlowRunner, Reply
+from dialogues import when
 from dialogues.engine import Inbound, Outbound, State
 from nlu.result import Interpreter
 from storage import crud
 from storage.models import Child, Incident, Person, Role, Setting
 from storage.types import utcnow
 
-DAY_OFFSETS = {"today": 0, "yesterday": 1, "two_days_ago": 2, "three_plus_days_ago": 3}
 NOTHING_OPEN = "You have no debrief open just now. Send /debrief to start one."
 
 __all__ = ["DEBRIEF_ROLES", "STAFF_DEBRIEF", "DebriefService", "Reply", "occurred_at", "pending_debriefs"]
@@ -88,7 +88,8 @@ class DebriefService:
                                                 roles=(Role.staff, Role.manager))
                       if p.id != person.id]
         colleagues.append({"value": "none", "label": "Just me"})
-        return {"setting_kind": setting.kind, "new_incident": True,
+        return {"setting_kind": setting.kind, "new_incident": True, "timezone": setting.timezone,
+                "now": utcnow().isoformat(),
                 "options": {"children": children, "staff": colleagues}}
 
     def _incident_line(self, session: Session, incident: Incident, setting: Setting) -> str:
@@ -120,13 +121,10 @@ class DebriefService:
 
 
 def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) -> datetime:
-    """When the incident happened, from the day and time answers, in the setting's time zone."""
-    zone = ZoneInfo(setting.timezone)
-    local_now = (now or utcnow()).astimezone(zone)
-    day: date = local_now.date() - timedelta(days=DAY_OFFSETS.get(state.value("incident_day"), 0))
-    clock = state.value("incident_time")
-    at = time.fromisoformat(clock) if clock else local_now.time().replace(second=0, microsecond=0)
-    return datetime.combine(day, at, tzinfo=zone)
+    """When the incident happened, from the day, date and time answers, in the setting's time zone."""
+    return when.incident_moment(
+        day_option=state.value("incident_day"), date_iso=state.value("incident_date"),
+        clock=state.value("incident_time"), now=now or utcnow(), zone=ZoneInfo(setting.timezone))
 
 
 DEBRIEF_ROLES = (Role.staff, Role.manager, Role.admin)

@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from bot.followups import planner
 from bot.services import access
+from bot.services.insights import flags_for_incident
 from bot.services.runner import STAFF_DEBRIEF, FlowReply, FlowRunner, Notice
 from dialogues.engine import FLAG_TEXT, Button, Inbound, Outbound, State
 from dialogues.flow import Flow, Question, QuestionType, load_flow
@@ -122,6 +123,10 @@ def pattern_lines(session: Session, *, incident: Incident, days: int = PATTERN_D
             who = person.display_name if person else "One staff member"
             lines.append(f"{who} was involved in {times} of the {len(everyone)} incidents here in "
                          f"the last {days} days.")
+    # The setting's pattern flags this incident is part of (those not already said above).
+    lines += [flag.sentence for flag in flags_for_incident(
+        session, incident_id=incident.id, setting_id=incident.setting_id)
+        if flag.name not in ("frequent_for_child", "staff_cluster")]
     return lines
 
 

@@ -20,6 +20,7 @@ from dialogues.flow import QuestionType, load_flow
 from nlu.result import Interpreter
 from storage import crud
 from storage.models import Conversation, Person
+from storage.types import utcnow
 
 STAFF_DEBRIEF = "staff_debrief"
 FINISHED = ("submitted", "cancelled")
@@ -133,6 +134,7 @@ class FlowRunner:
         if found is None:
             return None
         conversation, before = found
+        before.context["now"] = utcnow().isoformat()  # answers about time are read against now
         if before.status == "paused":
             after, messages = self.engine.resume(before)
         else:
@@ -170,6 +172,10 @@ class FlowRunner:
             else:
                 row["value"] = record.value
             rows.append(row)
+            if record.note:
+                rows.append(_note_row(question.id, record.note))
+        rows.extend(_note_row(question_id, "\n".join(notes))
+                    for question_id, notes in state.notes.items() if notes)
         return rows
 
     def choices(self, state: State) -> dict[str, Any]:
@@ -182,3 +188,9 @@ class FlowRunner:
             if value is not None and self.engine.applies(state, question):
                 kept[question.id] = value
         return kept
+
+
+def _note_row(question_id: str, note: str) -> dict[str, Any]:
+    """The person's own words kept with an answer, stored (encrypted) beside it as `<id>.note`."""
+    return {"question_id": f"{question_id}.note", "status": "answered", "text": note,
+            "source": "user"}

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -31,15 +31,19 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.log_hygiene import error_text
 from bot.services.conversations import Conversations
 from bot.telegram import handlers
 from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
+from bot.telegram.insights import INSIGHTS
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
+from storage.accounts import record_stranger
 from storage.config import Config
-from storage.db import get_engine
+from storage.db import get_engine, is_timeout
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -49,9 +53,11 @@ FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
+DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
+              "Everything before it is saved.")
 # The features plugged in, in order; each one's handlers come after the commands and before the
 # catch-alls for buttons and words.
-EXTENSIONS: list[Extension] = [FOLLOWUPS]
+EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
@@ -127,6 +133,10 @@ async def private_only(update: Update, context: Context) -> None:
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status in ("left", "kicked"):
         raise ApplicationHandlerStop
+    user = update.effective_user
+    if user is not None:
+        await services(context).db(lambda s: record_stranger(
+            s, telegram_user_id=user.id, attempted=_attempted(update), chat_type=chat.type))
     try:
         if chat.type != "channel":
             await send_text(context.bot, chat.id, handlers.ONLY_PRIVATE)
@@ -147,6 +157,8 @@ async def enrolled_only(update: Update, context: Context) -> None:
     svc = services(context)
     if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
         return
+    await svc.db(lambda s: record_stranger(s, telegram_user_id=user.id,
+                                           attempted=_attempted(update)))
     if update.callback_query is not None:
         await acknowledge(update.callback_query)
     if update.effective_message is not None or update.callback_query is not None:
@@ -154,18 +166,30 @@ async def enrolled_only(update: Update, context: Context) -> None:
     raise ApplicationHandlerStop
 
 
+def _attempted(update: Update) -> str:
+    """What kind of thing was sent (a command's name, a button, a message), never its content."""
+    if update.callback_query is not None:
+        return "button"
+    message = update.effective_message
+    text = (message.text or "") if message is not None else ""
+    if text.startswith("/"):
+        return "command " + text.split()[0].split("@")[0][:32]
+    return "message" if message is not None else "other update"
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log the failure without any content, and tell the person nothing they gave is lost."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
-    log.error("error handling update %s: %s\n%s", update_id, type(error).__name__, frames)
+    log.error("error handling update %s: %s\n%s", update_id, error_text(error), frames)
     if isinstance(update, Update) and update.effective_chat is not None \
             and update.effective_chat.type == "private":
+        text = DIDNT_SAVE if error is not None and is_timeout(error) else (
+            "Sorry, something went wrong on my side. Everything you've answered "
+            "is saved: please try again in a moment, or send /debrief.")
         try:
-            await send_text(context.bot, update.effective_chat.id,
-                            "Sorry, something went wrong on my side. Everything you've answered "
-                            "is saved: please try again in a moment, or send /debrief.")
+            await send_text(context.bot, update.effective_chat.id, text)
         except TelegramError:
             log.warning("could not tell the person about the error")
 
@@ -274,15 +298,23 @@ def run_bot(
     """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
-    if webhook_url is None:
-        log.info("Flourish bot: polling for updates")
-        app.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
-    path = urlparse(webhook_url).path.strip("/")
-    log.info("Flourish bot: webhook server on %s:%s", listen, port)
-    app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
-                    secret_token=secret_token or webhook_secret(config),
-                    allowed_updates=Update.ALL_TYPES)
+    try:
+        if webhook_url is None:
+            log.info("Flourish bot: polling for updates")
+            app.run_polling(allowed_updates=Update.ALL_TYPES)
+            return
+        path = urlparse(webhook_url).path.strip("/")
+        log.info("Flourish bot: webhook server on %s:%s", listen, port)
+        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
+                        secret_token=secret_token or webhook_secret(config),
+                        allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:  # its message quotes the token: say it plainly instead
+        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
+            from None
+
+
+class TokenRejected(RuntimeError):
+    """Telegram does not accept the bot token; the message is one line and does not contain it."""
 
 
 def fetch_bot_username(config: Config) -> str:

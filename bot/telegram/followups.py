@@ -83,10 +83,8 @@ async def on_button(update: Update, context: Context) -> None:
     user = update.effective_user
     if query is None or user is None or query.data is None:
         return
-    parsed = messages.parse_callback(query.data)
-    if parsed is None:
-        return
-    action, followup_id, token = parsed
+    # A malformed or forged one is refused like any unknown reminder (answered and audited).
+    action, followup_id, token = messages.parse_callback(query.data) or ("", 0, "")
     message = query.message
     message_id = message.message_id if message is not None else 0
     svc = services(context)
@@ -95,6 +93,11 @@ async def on_button(update: Update, context: Context) -> None:
         person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
         row = store.get_followup(session, followup_id=followup_id)
         if person is None or row is None or row.person_id != person.id or row.claim_token != token:
+            reason = ("unknown" if row is None else "not_theirs"
+                      if person is None or row.person_id != person.id else "stale")
+            crud.record_audit(session, actor_id=person.id if person else None,
+                              action="followup_button_refused", object_type="followup",
+                              object_id=followup_id, detail={"reason": reason})
             return "This reminder is no longer current. Send /pending to see what is waiting.", None
         now = utcnow()
         store.confirm_by_button(session, followup_id=followup_id, token=token,

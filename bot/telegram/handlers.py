@@ -47,9 +47,13 @@ _STAFF_COMMANDS = [("debrief", "Start a debrief, or carry on with yours"),
                    ("help", "How this works"),
                    ("privacy", "What is stored and who can see it")]
 COMMANDS: dict[str, list[tuple[str, str]]] = {
-    "staff": [*_STAFF_COMMANDS, ("childview", "Record a child's view with them")],
+    "staff": [*_STAFF_COMMANDS, ("childview", "Record a child's view with them"),
+              ("dashboard", "See your debriefs in a browser")],
     "manager": [*_STAFF_COMMANDS, ("review", "Review an incident, or carry on with a review"),
-                ("childview", "Record a child's view with them")],
+                ("childview", "Record a child's view with them"),
+                ("insights", "Patterns, numbers and charts for your setting"),
+                ("report", "The inspection report (PDF)"),
+                ("dashboard", "Open the dashboard: incidents, deadlines, patterns")],
     "admin": list(_STAFF_COMMANDS),
     "child": [("help", "How this works"), ("privacy", "What is kept and who sees it"),
               ("tell", "Tell us how it was for you")],
@@ -292,7 +296,7 @@ async def start_command(update: Update, context: Context) -> None:
 
 def _number(context: Context) -> int | None:
     args = context.args or []
-    return int(args[0]) if args and args[0].isdigit() else None
+    return int(args[0]) if args and args[0].isdigit() and len(args[0]) <= 9 else None
 
 
 async def service_command(update: Update, context: Context) -> None:
@@ -390,7 +394,8 @@ async def on_message(update: Update, context: Context) -> None:
     if message is None:
         return
     inbound = _inbound_for(update)
-    command = inbound.text.split(maxsplit=1)[0].split("@")[0] if inbound.kind == "text" else ""
+    words = inbound.text.split(maxsplit=1) if inbound.kind == "text" else []
+    command = words[0].split("@")[0] if words else ""  # whitespace only: the engine explains
     if command.startswith("/") and values.control_word(command) is None:
         chat = update.effective_chat
         assert chat is not None

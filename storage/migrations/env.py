@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import storage.models  # noqa: F401  (registers the tables)
+import storage.insights  # registers the insights tables
+import storage.models  # registers the tables
+import storage.web  # noqa: F401  (the dashboard's tables)
 from storage.db import get_engine
 
 target_metadata = SQLModel.metadata

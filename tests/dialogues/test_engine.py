@@ -12,6 +12,8 @@ from dialogues.flow import FLOWS_DIR, MAX_PAYLOAD_BYTES, MAX_PROMPT_WORDS, load_
 CONTEXT: dict[str, Any] = {
     "new_incident": True,
     "setting_kind": "children_home",
+    "timezone": "Europe/London",
+    "now": "2026-11-18T21:05:00+00:00",
     "options": {
         "children": [{"value": "7", "label": "Robin (demo)"}, {"value": "8", "label": "Kit (demo)"}],
         "staff": [{"value": "3", "label": "Jordan Demo"}, {"value": "none", "label": "Just me"}],
@@ -36,6 +38,11 @@ def say(engine: Engine, state: State, text: str) -> tuple[State, list[Outbound]]
 
 def press(engine: Engine, state: State, action: str) -> tuple[State, list[Outbound]]:
     return engine.handle(state, Inbound.pressed(f"{state.current}|{action}"))
+
+
+# An account that names no option, so nothing is filled in from it.
+PLAIN_STORY = "It was a hard one for everyone"
+TO_LOCATION = ["1", "1", "today", "14:00", PLAIN_STORY, "upset"]
 
 
 def walk(engine: Engine, state: State, answers: list[str]) -> State:
@@ -108,7 +115,7 @@ def test_required_question_cannot_be_skipped(engine: Engine) -> None:
 
 
 def test_multi_choice_ticks_then_done(engine: Engine) -> None:
-    state = walk(engine, started(engine), ["1", "1", "today", "14:00", "3"])
+    state = walk(engine, started(engine), [*TO_LOCATION, "3"])
     assert state.current == "interventions"
     state, messages = press(engine, state, "t:physical_hold")
     assert messages[0].replace_previous
@@ -120,23 +127,23 @@ def test_multi_choice_ticks_then_done(engine: Engine) -> None:
 
 
 def test_multi_choice_done_with_nothing_asks_again(engine: Engine) -> None:
-    state = walk(engine, started(engine), ["1", "1", "today", "14:00", "3"])
+    state = walk(engine, started(engine), [*TO_LOCATION, "3"])
     state, messages = press(engine, state, "done")
     assert state.current == "interventions"
     assert "at least one" in messages[0].text
 
 
 def test_skip_unsure_back_and_keep(engine: Engine) -> None:
-    state = walk(engine, started(engine), ["1", "1", "today", "14:00"])
+    state = walk(engine, started(engine), TO_LOCATION)
     state, _ = press(engine, state, "c:unsure")
     assert state.answers["location"].status == "unsure"
     state, messages = press(engine, state, "c:back")
     assert state.current == "location"
     state, messages = press(engine, state, "c:back")
-    assert state.current == "incident_time"
-    assert "You said: 14:00" in messages[0].text
+    assert state.current == "communication"
+    assert "You said: upset" in messages[0].text
     state, _ = press(engine, state, "keep")
-    assert state.value("incident_time") == "14:00"
+    assert state.value("communication") == "upset"
     assert state.current == "interventions", "after going back, carry on where we were"
     assert state.answers["location"].status == "unsure"
     state, _ = press(engine, state, "c:back")
@@ -196,10 +203,7 @@ def test_empty_messages_are_reasked(engine: Engine, text: str) -> None:
 
 
 def _to_free_text(engine: Engine) -> State:
-    state = walk(engine, started(engine), ["1", "1", "today", "14:00", "3"])
-    state, _ = press(engine, state, "t:physical_hold")
-    state, _ = press(engine, state, "done")
-    state, _ = say(engine, state, "1")
+    state = walk(engine, started(engine), ["1", "1", "today", "14:00", PLAIN_STORY])
     assert state.current == "communication"
     return state
 
@@ -212,20 +216,22 @@ def test_long_emoji_and_non_latin_answers_are_kept_whole(engine: Engine, text: s
     state = _to_free_text(engine)
     state, _ = say(engine, state, text)
     assert state.value("communication") == text
-    assert state.current == "triggers"
+    assert state.current == "location"
 
 
 def test_number_where_a_choice_is_expected(engine: Engine) -> None:
     state = _to_free_text(engine)
     state = walk(engine, state, ["upset"])
     state, messages = say(engine, state, "12")
-    assert state.current == "triggers"
+    assert state.current == "location"
     assert messages[0].kind == "error"
 
 
 def test_number_duration_and_range_checks(engine: Engine) -> None:
     state = _to_free_text(engine)
-    state = walk(engine, state, ["upset", "1", "1", "1", "we held her arms standing"])
+    state = walk(engine, state, ["upset", "1"])
+    state, _ = press(engine, state, "t:physical_hold")
+    state, _ = press(engine, state, "done")
     assert state.current == "hold_types"
     state = walk(engine, state, ["standing"])
     assert state.current == "duration"
@@ -241,17 +247,16 @@ def test_number_duration_and_range_checks(engine: Engine) -> None:
 
 def test_conditions_follow_setting_and_answers(engine: Engine) -> None:
     state = started(engine, {**CONTEXT, "setting_kind": "secure_children_home"})
-    state = walk(engine, state, ["1", "1", "today", "14:00", "3"])
+    state = walk(engine, state, [*TO_LOCATION, "3"])
     state, _ = press(engine, state, "t:separation")
     state, _ = press(engine, state, "done")
-    state = walk(engine, state, ["1", "upset", "1", "1"])
+    assert state.current == "restrictions"
+    state = walk(engine, state, ["1", "5", "2", "1", "1", "1"])
     assert state.current == "necessity"
     labels = " ".join(b.label for row in engine._ask(state, engine.flow.question("necessity")).buttons
                       for b in row)
     assert "To stop absconding" in labels
     assert "Good order and discipline" not in labels
-    state = walk(engine, state, ["1", "she went to her room"])
-    assert state.current == "restrictions"
     home = Engine(load_flow("staff_debrief"))
     plain = started(home)
     assert "To stop absconding" not in " ".join(
@@ -261,18 +266,17 @@ def test_conditions_follow_setting_and_answers(engine: Engine) -> None:
 def test_existing_incident_skips_incident_questions(engine: Engine) -> None:
     state, _ = engine.start({**CONTEXT, "new_incident": False, "incident_id": 4})
     state = walk(engine, state, ["1"])
-    assert state.current == "interventions"
+    assert state.current == "describe"
 
 
-FULL = ["1", "1", "today", "14:05", "1"]
+FULL = ["1", "1", "today", "14:05", PLAIN_STORY, "She was worried about contact", "1"]
 
 
 def _complete(engine: Engine) -> State:
     state = walk(engine, started(engine), FULL)
     state, _ = press(engine, state, "t:physical_hold")
     state, _ = press(engine, state, "done")
-    state = walk(engine, state, ["1", "She was worried about contact", "1, 3", "1,2", "2",
-                                 "held her on the floor", "5", "12 mins", "3", "no", "yes",
+    state = walk(engine, state, ["5", "12 mins", "3", "1", "1, 3", "1,2", "2", "no", "yes",
                                  "scratch on my arm, first aid", "she settled with music",
                                  "she said it hurt", "partly", "earlier warning"])
     assert state.status == "summary"
@@ -354,16 +358,16 @@ def test_a_debrief_never_stops_because_the_nlu_is_unreachable() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     engine = Engine(load_flow("staff_debrief"), RasaInterpreter(f"http://127.0.0.1:{port}"))
-    state = walk(engine, started(engine), ["1", "1", "today", "14:00", "3"])
-    state, _ = press(engine, state, "t:physical_hold")
-    state, _ = press(engine, state, "done")
-    state = walk(engine, state, ["1", "upset", "1", "1", "1",
-                                 "two of us held her on the floor for about five minutes"])
-    assert state.current == "hold_types", "nothing was pre-filled, so the hold is asked"
-    state, messages = say(engine, state, "not really sure what to put")
+    state = walk(engine, started(engine), ["1", "1", "today", "14:00",
+                                           "two of us held her for about five minutes"])
+    assert state.current == "noted_confirm", "the hold is read from the words, without the NLU"
+    state = walk(engine, state, ["yes", "upset", "1"])
+    assert state.current == "hold_types"
+    state, messages = say(engine, state, "erm")
     assert state.current == "hold_types"
     assert messages[0].kind == "error"
     state = walk(engine, state, ["5", "five minutes"])
+    assert state.value("interventions") == ["physical_hold"]
     assert state.value("hold_types") == ["ground"]
     assert state.value("duration") == 5, "plain forms are read without the NLU"
     assert state.current == "staff_count"

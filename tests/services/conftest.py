@@ -19,7 +19,7 @@ from storage.models import ChildCreate, Person, PersonCreate, Role, SettingCreat
 
 # Answers for a staff debrief, by question id (typed, as a person would); others are skipped.
 DEBRIEF_ANSWERS = {
-    "wellbeing": "1", "incident_day": "today", "incident_time": "17:30", "location": "communal",
+    "wellbeing": "1", "incident_day": "yesterday", "incident_time": "17:30", "location": "communal",
     "interventions": "1", "communication": "She had a phone call from home and was pacing",
     "triggers": "family", "tried_first": "1, 2", "necessity": "2",
     "describe": "We held her arms, seated on the sofa", "hold_types": "seated", "duration": "4",

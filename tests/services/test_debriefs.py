@@ -17,18 +17,16 @@ from storage import crud
 from storage.db import session_scope
 from storage.models import Answer, Conversation, Debrief, Incident, IncidentStaff, Person, Role
 
-FIRST_HALF = ["2", "1", "yesterday", "7pm", "communal"]
+STORY = "We guided her to the sofa and held her arms seated"  # names: guided, held, seated
+COMMUNICATION = "She'd had a phone call from home and was pacing"
+FIRST_HALF = ["2", "1", "yesterday", "7pm", STORY, "yes", COMMUNICATION, "communal"]
 SECOND_HALF_TYPED = [
-    "1, 2",  # interventions: physical hold, guided
+    "4",  # duration minutes
+    "2",  # staff count
     "Jordan Demo",  # other staff
-    "She'd had a phone call from home and was pacing",
     "4,5",  # triggers: peer, family
     "1, 2, 3",  # tried first
     "2",  # necessity: hurt someone
-    "We guided her to the sofa and held her arms seated",
-    "2",  # hold types: seated
-    "4",  # duration minutes
-    "2",  # staff count
     "no",  # child injured
     "no",  # staff injured
     "She cried then asked for her blanket",
@@ -64,8 +62,11 @@ def test_full_debrief_is_stored_exactly_after_resume_in_a_new_process(
     steps = [Inbound.typed(t) for t in FIRST_HALF[:3]] + [
         Inbound.typed("25:99"),  # not a time: asked again with a reason
         Inbound.typed("7pm"),
-        Inbound.pressed("location|c:back"),  # back to the time, which shows "You said: 19:00"
+        Inbound.pressed("describe|c:back"),  # back to the time, which shows "You said: 19:00"
         Inbound.pressed("incident_time|keep"),
+        Inbound.typed(STORY),
+        Inbound.typed("yes"),  # what the account names, confirmed
+        Inbound.typed(COMMUNICATION),
         Inbound.pressed("location|c:skip"),  # skipped, then changed from the summary below
     ]
     texts: list[str] = []
@@ -76,12 +77,12 @@ def test_full_debrief_is_stored_exactly_after_resume_in_a_new_process(
     assert "Please give a time of day, like 14:30 or 2.30pm." in texts
     assert any("You said: 19:00" in t for t in texts)
     with session_scope() as session:
-        reply = service.handle(session, person=person, inbound=Inbound.pressed("interventions|c:pause"))
+        reply = service.handle(session, person=person, inbound=Inbound.pressed("duration|c:pause"))
     assert reply.status == "paused"
 
     # A new process picks the conversation up from the database and finishes it.
     second_half = ["skip" if t == "4,5" else t for t in SECOND_HALF_TYPED]  # triggers skipped
-    stdin = "\n".join([*second_half, "edit", "5", "communal", "edit", "16", "no", "submit"]) + "\n"
+    stdin = "\n".join([*second_half, "edit", "7", "communal", "edit", "16", "no", "submit"]) + "\n"
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--plain", "--person", str(person.id)],
         input=stdin, capture_output=True, text=True, env=flourish_env, timeout=120, check=False,
@@ -158,7 +159,7 @@ def test_second_staff_member_debriefs_the_same_incident(
     assert start.messages[-1].question_id == "wellbeing"
     with session_scope() as session:
         after_wellbeing = service.handle(session, person=jordan, inbound=Inbound.typed("1"))
-    assert after_wellbeing.messages[-1].question_id == "interventions"
+    assert after_wellbeing.messages[-1].question_id == "describe"
     with Session(db_engine) as session:
         assert len(session.exec(select(Incident)).all()) == 1
 

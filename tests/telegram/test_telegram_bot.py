@@ -59,7 +59,7 @@ async def answer(api: BotApiStandIn, user: FakeUser, scope: str, message: dict[s
     elif question.type is QuestionType.yes_no:
         user.press(f"{scope}|v:no", message)
     elif question.type is QuestionType.time:
-        user.send("14:30")
+        user.send("00:05")  # earlier today whatever the hour (a later time is queried)
     elif question.type is QuestionType.number:
         user.send("2")
     elif question.type is QuestionType.duration:

@@ -17,7 +17,7 @@ from storage.db import session_scope
 from storage.models import AuditEvent, Child, FollowUp, Incident, PersonCreate, Role
 
 DEBRIEF = {
-    "wellbeing": "1", "child": "Robin T", "incident_day": "today", "incident_time": "17:30",
+    "wellbeing": "1", "child": "Robin T", "incident_day": "yesterday", "incident_time": "17:30",
     "location": "communal", "interventions": "1", "other_staff": "Lee Test",
     "communication": "A phone call from home; pacing and shouting", "triggers": "family",
     "tried_first": "1, 2", "necessity": "2", "describe": "We held his arms seated on the sofa",
