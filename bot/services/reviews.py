@@ -49,9 +49,9 @@ NOTHING_WAITING = "Nothing is waiting for your review just now. Thank you."
 # --- formatting ------------------------------------------------------------------------------------
 
 
-def format_answer(question: Question, status: str, value: Any) -> str:
-    """One stored answer in a few words: option labels, yes/no, minutes, or the whole text (a
-    manager signs off what staff wrote, so a narrative is never cut)."""
+def format_answer(question: Question, status: str, value: Any, *, limit: int | None = None) -> str:
+    """One stored answer in a few words: option labels, yes/no, minutes, or the text — whole unless
+    a `limit` is asked for (a manager signs off what staff wrote, so the review never cuts it)."""
     if status == "skipped":
         return "skipped"
     if status == "unsure":
@@ -65,7 +65,8 @@ def format_answer(question: Question, status: str, value: Any) -> str:
         return ", ".join(labels.get(str(v), str(v)) for v in value) or "—"
     if question.type is QuestionType.duration:
         return f"about {value:g} min"
-    return labels.get(str(value), str(value))
+    text = labels.get(str(value), str(value))
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def time_band(at: datetime) -> str:
