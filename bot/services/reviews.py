@@ -171,6 +171,81 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
     return status, lines
 
 
+CHILD_VIEW_FLOWS = {"self": "child_view", "assisted": "child_view_assisted"}
+CHILD_SAID = ("before_words", "hurt_where", "different", "anything_else", "child_words")
+
+
+def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
+    """The child's own view (self or recorded with them), beside the staff accounts, and where the
+    accounts disagree: the place, an injury, what the child said against what staff said."""
+    assert incident.id is not None
+    views = store.child_views_of(session, incident_id=incident.id)
+    child = session.get(Child, incident.child_id)
+    name = child.display_name if child else "The child"
+    lines: list[str] = []
+    said_hurt = False
+    child_words: list[str] = []
+    for view in views:
+        flow = load_flow(CHILD_VIEW_FLOWS.get(view.mode, "child_view"))
+        recorder = session.get(Person, view.recorded_by_id) if view.recorded_by_id else None
+        heading = (f"{name}'s own view, on their phone" if view.mode == "self" else
+                   f"{name}'s view, recorded with them by "
+                   f"{recorder.display_name if recorder else 'a member of staff'}")
+        lines.append(heading + (" (they chose to stop early)" if view.ended_early else ""))
+        answers = store.child_view_answers(view)
+        for question in flow.questions:
+            row = answers.get(question.id)
+            if row is None or row.get("status") == "skipped" or row.get("value") in (None, ""):
+                continue
+            lines.append(f"• {question.short}: {format_answer(question, row['status'], row['value'])}")
+            if question.id in CHILD_SAID:
+                child_words.append(str(row["value"]))
+        said_hurt = said_hurt or answers.get("hurt", {}).get("value") == "yes"
+    differ = _disagreements(session, incident=incident, name=name, said_hurt=said_hurt,
+                            child_words=child_words)
+    if not views:
+        lines.append(f"{name}'s view is not recorded yet. Send /childview to record it with "
+                     "them, or to invite them to tell it on their own phone.")
+    if differ:
+        lines += ["", "Where the accounts differ (to look into, not a judgement):", *differ]
+    return lines
+
+
+def _disagreements(session: Session, *, incident: Incident, name: str, said_hurt: bool,
+                   child_words: list[str]) -> list[str]:
+    assert incident.id is not None
+    staff_flow = load_flow(STAFF_DEBRIEF)
+    given: dict[str, list[tuple[str, Any]]] = {"location": [], "child_injured": [],
+                                               "child_experience": []}
+    for debrief in crud.debriefs_of(session, incident_id=incident.id):
+        assert debrief.id is not None
+        person = session.get(Person, debrief.person_id)
+        who = (person.display_name if person else "Staff").split()[0]
+        for answer in crud.answers_of(session, debrief_id=debrief.id):
+            if answer.question_id in given and answer.status not in ("skipped", "unsure"):
+                value = answer.text if answer.text is not None else answer.value
+                given[answer.question_id].append((who, value))
+    lines = []
+    places = {str(v) for _, v in given["location"]}
+    if len(places) > 1:
+        question = staff_flow.question("location")
+        lines.append("• Where: " + "; ".join(
+            f"{who}: {format_answer(question, 'answered', v)}" for who, v in given["location"]))
+    no_injury = [who for who, v in given["child_injured"] if v in (False, "no")]
+    injured = [who for who, v in given["child_injured"] if v in (True, "yes")]
+    if said_hurt and no_injury:
+        lines.append(f"• Injury: {name} said something hurt; {', '.join(no_injury)} recorded no "
+                     "injury to the child.")
+    elif no_injury and injured:
+        lines.append(f"• Injury: {', '.join(injured)} recorded an injury to the child; "
+                     f"{', '.join(no_injury)} did not.")
+    if child_words and given["child_experience"]:
+        staff_said = "; ".join(f"{who}: {v}" for who, v in given["child_experience"])
+        lines.append(f"• What {name} said: {' / '.join(child_words)} — and what staff say {name} "
+                     f"said or showed: {staff_said}")
+    return lines
+
+
 def overview(session: Session, *, incident: Incident) -> list[Outbound]:
     """The opening of a review: the incident, the points to reflect on, patterns, then side by side."""
     staff_flow = load_flow(STAFF_DEBRIEF)
@@ -183,6 +258,8 @@ def overview(session: Session, *, incident: Incident) -> list[Outbound]:
     messages = [Outbound(text="\n".join(head))]
     if lines:
         messages.append(Outbound(text="Side by side\n\n" + "\n".join(lines)))
+    messages.append(Outbound(text="The child's view\n\n" + "\n".join(
+        child_view_lines(session, incident=incident))))
     return messages
 
 
@@ -214,6 +291,7 @@ def signed_view(session: Session, *, review: Review) -> list[Outbound]:
         author = session.get(Person, addendum.author_id)
         lines += ["", f"Addendum, {addendum.created_at.astimezone(zone):%a %d %b %Y at %H:%M}, by "
                       f"{author.display_name if author else 'a manager'}:", addendum.text]
+    lines += ["", "The child's view", *child_view_lines(session, incident=incident)]
     buttons = [[Button(label="➕ Add an addendum", payload=f"rv:add:{review.id}")]]
     return [Outbound(text="\n".join(lines), buttons=buttons)]
 
