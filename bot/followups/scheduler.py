@@ -144,6 +144,7 @@ class FollowUpScheduler:
         self._reconciled = False
         self._retention_at: datetime | None = None  # the leader applies retention once a day
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticks: set[asyncio.Task[DeliveryReport | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.total = DeliveryReport()
 
@@ -151,7 +152,7 @@ class FollowUpScheduler:
         """Start the alarm clock: a first tick now, a sweep every `sweep_seconds`."""
         self._loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler(timezone=UTC, event_loop=self._loop)
-        scheduler.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="followups-sweep",
+        scheduler.add_job(self._kick, "interval", seconds=self.sweep_seconds, id="followups-sweep",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                           misfire_grace_time=None)
         scheduler.add_job(self._poll_leader, "interval", seconds=self.leader_poll_seconds,
@@ -177,13 +178,29 @@ class FollowUpScheduler:
         self._loop.call_soon_threadsafe(self._wake_now)
 
     def _wake_now(self) -> None:
-        self._wake_at(datetime.now(UTC))
+        if self._scheduler is not None:
+            self._start_tick()
 
     def _wake_at(self, when: datetime) -> None:
         if self._scheduler is None:
             return
-        self._scheduler.add_job(self.tick, "date", run_date=when, id="followups-wake",
+        self._scheduler.add_job(self._kick, "date", run_date=when, id="followups-wake",
                                 replace_existing=True, misfire_grace_time=None)
+
+    async def _kick(self) -> None:
+        """The scheduler's job: start a tick and return at once.
+
+        APScheduler skips a job whose previous run of the same id is still going ("maximum number
+        of running instances reached"), so a wake-up that ran the tick itself could be lost while
+        a tick runs; a job that only starts one is never still running, and `tick` itself asks
+        for another look when one is already under way.
+        """
+        self._start_tick()
+
+    def _start_tick(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.tick())
+        self._ticks.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._ticks.discard)
 
     async def _poll_leader(self) -> None:
         """A follower checks whether the leader has gone; the leader checks it still leads."""

@@ -40,6 +40,7 @@ from dialogues.buttons import parse
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
+from storage.models import Role
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,13 @@ PRIVACY = (
     "• Nothing is used for anything else, or shared outside your organisation.\n\n"
     "To see, correct or erase what is held about you, ask your registered manager or the "
     "setting's data protection lead: they can export or remove it.")
+CHILD_PRIVACY = (
+    "What I keep 💛\n\n"
+    "• What you tell me. It is kept safe and locked.\n"
+    "• Who sees it: the grown-ups who look after you here. Sometimes an inspector, whose job is "
+    "to check you are cared for well.\n"
+    "• I do not share it with anyone else.\n\n"
+    "You can ask a grown-up you trust to show you what is kept, or to change it.")
 
 
 @dataclass
@@ -344,6 +352,8 @@ async def start_command(update: Update, context: Context) -> None:
         setting = crud.get_setting(session, setting_id=person.setting_id)
         where = f" for {setting.name}" if setting is not None else ""
         role = str(person.role)
+        if role == "child":
+            return "Hi. 💛 Welcome. " + help_text(role), role
         text = f"Welcome to Flourish. You're set up as {role}{where}.\n\n" + help_text(role)
         return text, role
 
@@ -405,9 +415,17 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: what is stored, where, who can see it, and how to ask for it to be erased."""
-    chat = update.effective_chat
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
     assert chat is not None
-    await send_text(context.bot, chat.id, PRIVACY)
+
+    def lookup(session: Session) -> str:
+        crud.claim_update(session, update_id=update.update_id)
+        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
+        return CHILD_PRIVACY if person is not None and person.role == Role.child else PRIVACY
+
+    await send_text(context.bot, chat.id, await svc.db(lookup))
 
 
 # --- buttons, words and everything else --------------------------------------------------------
