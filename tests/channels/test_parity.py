@@ -33,7 +33,7 @@ from storage.models import (
 )
 
 FIRST = {
-    "wellbeing": "3", "wellbeing_checkin": "yes", "child": "Robin O'Neill", "incident_day": "today",
+    "wellbeing": "3", "wellbeing_checkin": "yes", "child": "Robin O'Neill", "incident_day": "yesterday",
     "incident_time": "23:40", "location": "communal", "interventions": "1",
     "other_staff": "Lee D'Souza", "communication": "A phone call from home; pacing and shouting",
     "triggers": "family", "tried_first": "1, 2", "necessity": "2",
@@ -67,7 +67,8 @@ SCRIPT: Script = [
 ]
 
 
-VARYING = ("id", "setting", "created_at", "signed_at", "submitted_at", "updated_at", "due_at")
+VARYING = ("id", "setting", "created_at", "signed_at", "submitted_at", "updated_at", "due_at",
+           "done_at")
 
 
 @dataclass
