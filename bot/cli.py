@@ -91,7 +91,7 @@ def chat(
     from bot.services.demo import seed_demo
     from storage import crud
     from storage.db import session_scope
-    from storage.models import Person, Role
+    from storage.models import Role
 
     _prepare_database()
     with session_scope() as session:
@@ -99,7 +99,7 @@ def chat(
             seed_demo(session)
             typer.echo("Created a demo home with synthetic names (Oak House).")
         if person_id is not None:
-            person = session.get(Person, person_id)
+            person = crud.get_person(session, person_id=person_id)
         else:
             settings = crud.list_settings(session)
             staff = crud.list_people(session, setting_id=settings[0].id or 0, roles=(Role.staff,))
@@ -380,7 +380,7 @@ def invite(
     """Create a single-use invite code and its deep link."""
     from storage import crud
     from storage.db import session_scope
-    from storage.models import Person, PersonCreate, Role
+    from storage.models import PersonCreate, Role
 
     if role not in Role.__members__:
         raise _fail("Role must be staff, manager, admin or child.")
@@ -397,7 +397,7 @@ def invite(
                 c.id for c in crud.list_children(session, setting_id=setting_id)}:
             raise _fail(f"No child {child_id} in setting {setting_id}. See `flourish admin list`.")
         if person_id is not None:
-            person = session.get(Person, person_id)
+            person = crud.get_person(session, person_id=person_id)
             if person is None or person.setting_id != setting_id:
                 raise _fail(f"No person {person_id} in setting {setting_id}.")
         else:

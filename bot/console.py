@@ -15,8 +15,9 @@ from typing import TextIO
 
 from sqlmodel import Session
 
-from bot.services.conversations import ACTION_BUTTON, Conversations
+from bot.services.conversations import Conversations
 from bot.services.runner import Notice, Reply
+from dialogues.buttons import Kind, Press
 from dialogues.engine import Button, Inbound, Outbound, State
 from storage import crud
 from storage.db import session_scope
@@ -27,19 +28,23 @@ COMMANDS = ("debrief", "pause", "cancel", "review", "childview", "tell")
 ENDED = ("submitted", "cancelled", "paused")
 
 
+def _kinds(message: Outbound) -> list[tuple[Button, Press]]:
+    return [(b, p) for row in message.buttons for b in row if (p := b.press) is not None]
+
+
 def render(message: Outbound) -> str:
     """A message as terminal text: its words, then its choices."""
     lines = [message.text]
-    choices = [b for row in message.buttons for b in row
-               if "|v:" in b.payload or "|t:" in b.payload or "|edit:" in b.payload]
+    pressable = _kinds(message)
+    choices = [b for b, p in pressable if p.kind in (Kind.value, Kind.toggle)
+               or (p.kind is Kind.edit and p.value)]
+    yes_no = any(p.kind is Kind.value and p.value in ("yes", "no") for _, p in pressable)
     actions = _actions(message)
-    if message.kind == "question" and choices and not any(
-            b.payload.endswith(("|v:yes", "|v:no")) for b in choices):
+    if message.kind == "question" and choices and not yes_no:
         lines += [f"  {n}. {b.label}" for n, b in enumerate(choices, start=1)]
-        if any("|t:" in b.payload for b in choices):
+        if any(p.kind is Kind.toggle for _, p in pressable):
             lines.append("  (type the numbers that apply, like 1, 3)")
-    elif message.kind == "question" and any(
-            b.payload.endswith("|v:yes") for row in message.buttons for b in row):
+    elif message.kind == "question" and yes_no:
         lines.append("  (yes / no)")
     elif choices:
         lines += [f"  {b.label}" for b in choices]
@@ -50,14 +55,14 @@ def render(message: Outbound) -> str:
         lines.append("  " + CONTROL_HINT)
     elif message.kind == "summary":
         lines.append("  (type submit, or edit to change an answer)")
-    elif any(b.payload.endswith(("|yes", "|tell")) for row in message.buttons for b in row):
+    elif any(p.kind in (Kind.yes, Kind.tell) for _, p in pressable):
         lines.append("  (yes / no)")
     return "\n".join(lines)
 
 
 def _actions(message: Outbound) -> list[Button]:
     """Buttons that open work outside a conversation (chosen here by number)."""
-    return [b for row in message.buttons for b in row if ACTION_BUTTON.match(b.payload)]
+    return [b for b, p in _kinds(message) if p.kind is Kind.open]
 
 
 class Console:
@@ -121,7 +126,7 @@ class Console:
             if self.deliver is not None:
                 self.deliver(notice)
             else:
-                target = session.get(Person, notice.person_id)
+                target = crud.get_person(session, person_id=notice.person_id)
                 who = target.display_name if target else f"person {notice.person_id}"
                 self.write(f"📨 For {who}: {notice.text}")
                 self.write("")

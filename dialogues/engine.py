@@ -12,8 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogues import values, when
+from dialogues import buttons, values, when
+from dialogues.buttons import Kind
 from dialogues.flow import Flow, Option, Question, QuestionType
+from nlu.catalogue import staff_text
 from nlu.flags import flags_from_facts
 from nlu.result import Interpreter, NluUnavailable, ParseResult
 
@@ -26,23 +28,9 @@ Status = Literal[
 MAX_ANSWER_CHARS = 100_000
 NLU_CONTROL_CONFIDENCE = 0.85
 NLU_CONTROL_MAX_WORDS = 8
+"""A distress message longer than this is kept as well as answered with support."""
 NARRATIVE_WORDS = 12  # a message this long at a choice question is an account, not a pick
 NOTE_WORDS = 2  # shorter unmatched messages are a failed pick, asked again
-
-FLAG_TEXT = {
-    "prone_or_ground_hold": "a prone or floor hold was used",
-    "restraint_in_bedroom": "it happened in a bedroom or on a bed",
-    "long_intervention": "the intervention was long",
-    "many_staff": "several staff were involved",
-    "injury": "someone was hurt",
-    "prn_medication": "as-required (PRN) medication was given",
-    "restrictive_equipment": "equipment was used to restrict",
-    "unapproved_technique": "a technique not approved for children was used",
-    "pain_inflicted": "pain may have been caused",
-    "used_as_punishment": "it may have felt like a punishment",
-    "isolation_or_seclusion": "the child was separated or kept in a space",
-}
-
 
 class AnswerRecord(BaseModel):
     """One answer: its value, whether it was skipped or unsure, and who gave it."""
@@ -77,8 +65,15 @@ class State(BaseModel):
 
 
 class Button(BaseModel):
+    """A button: its label, and the payload that says what pressing it means (see `buttons`)."""
+
     label: str
     payload: str
+
+    @property
+    def press(self) -> buttons.Press | None:
+        """What pressing it means: its kind, value and the question or status it belongs to."""
+        return buttons.parse(self.payload)
 
 
 class Outbound(BaseModel):
@@ -159,39 +154,39 @@ class Engine:
     # --- buttons ------------------------------------------------------------------------------
 
     def _on_button(self, state: State, payload: str) -> Result:
-        scope, _, action = payload.partition("|")
-        if scope != self._scope(state):
+        pressed = buttons.parse(payload)
+        if pressed is None or pressed.scope != scope_of(state):
             stale = Outbound(text=self.flow.message("stale"))
             return state, [stale, *self._current_prompt(state)]
         if state.status != "active":
-            return self._on_status_action(state, action)
+            return self._on_status_action(state, pressed.kind, pressed.value)
         question = self.flow.question(state.current or "")
-        kind, _, value = action.partition(":")
-        if kind == "c":
+        kind, value = pressed.kind, pressed.value
+        if kind is Kind.control:
             return self._control(state, question, value)
-        if kind == "v":
+        if kind is Kind.value:
             return self._accept_pressed_value(state, question, value)
-        if kind == "t" and question.type is QuestionType.confirm_noted:
+        if kind is Kind.toggle and question.type is QuestionType.confirm_noted:
             if value in state.selection:
                 state.selection.remove(value)
             elif value in self._noted(state):
                 state.selection.append(value)
             return state, [self._ask(state, question, replace=True)]
-        if kind == "done" and question.type is QuestionType.confirm_noted:
+        if kind is Kind.done and question.type is QuestionType.confirm_noted:
             return self._confirm_ticked(state, question)
-        if kind == "t" and question.type is QuestionType.multi_choice:
+        if kind is Kind.toggle and question.type is QuestionType.multi_choice:
             if value in state.selection:
                 state.selection.remove(value)
             elif value in {o.value for o in self._options(state, question)}:
                 state.selection.append(value)
             return state, [self._ask(state, question, replace=True)]
-        if kind == "done" and question.type is QuestionType.multi_choice:
+        if kind is Kind.done and question.type is QuestionType.multi_choice:
             if not state.selection:
                 msg = Outbound(kind="error", text=self.flow.message("pick_one"))
                 return state, [msg, self._ask(state, question)]
             chosen = [o.value for o in self._options(state, question) if o.value in state.selection]
             return self._record(state, question, AnswerRecord(value=chosen))
-        if kind == "keep" and question.id in state.answers:
+        if kind is Kind.keep and question.id in state.answers:
             return self._advance(state, question, [])
         return state, self._current_prompt(state)
 
@@ -208,19 +203,19 @@ class Engine:
         replies = [Outbound(text="Thanks. I'll ask about the ones you unticked.")] if wrong else []
         return self._advance(state, question, replies)
 
-    def _on_status_action(self, state: State, action: str) -> Result:
+    def _on_status_action(self, state: State, action: Kind, value: str = "") -> Result:
         if state.status in ("summary", "choose_edit"):
-            if action == "submit":
+            if action is Kind.submit:
                 return self._submitted(state, [])
-            if action == "edit":
+            if action is Kind.edit and not value:
                 state.status = "choose_edit"
                 return state, [self._edit_menu(state)]
-            if action.startswith("edit:"):
-                return self._start_edit(state, action.removeprefix("edit:"))
-            if action == "summary":
+            if action is Kind.edit:
+                return self._start_edit(state, value)
+            if action is Kind.summary:
                 return self._to_summary(state, [])
         if state.status == "confirm_cancel":
-            if action == "yes":
+            if action is Kind.yes:
                 state.status = "cancelled"
                 return state, [Outbound(text=self.flow.message("cancelled"))]
             carry_on = Outbound(text="OK, carrying on.")
@@ -230,13 +225,13 @@ class Engine:
             return state, [carry_on, *self._current_prompt(state)]
         if state.status == "distress":
             state.status = "paused"
-            if action == "tell":
+            if action is Kind.tell:
                 state.support_requested = True
                 text = ("Thank you. I'll let your manager know you'd like someone to check in. "
                         "Nothing you wrote is shared with them by this. Send /debrief whenever "
                         "you're ready to carry on.")
-            elif action == "carry_on":
-                state.status = "active"
+            elif action is Kind.carry_on:
+                state.status = "active" if state.current is not None else "summary"
                 return state, self._current_prompt(state)
             else:
                 text = "That's fine. I've paused here. Send /debrief whenever you're ready."
@@ -256,25 +251,33 @@ class Engine:
         action = self.flow.control_words.get(values.normalise(text)) or values.control_word(text)
         if action is not None:
             return self._control(state, question, action)
-        parse = self._read(text) if len(text.split()) <= NLU_CONTROL_MAX_WORDS else None
-        if parse is not None:
-            intent = parse.intent
-            wants_control = intent.confidence >= NLU_CONTROL_CONFIDENCE
-            if wants_control and intent.name == "distress":
-                return self._distress(state)
+        parse = self._read(text)  # any length: the NLU tells a request in a sentence from an answer
+        if parse is not None and parse.intent.confidence >= NLU_CONTROL_CONFIDENCE:
+            if parse.intent.name == "distress":
+                return self._distress_keeping_words(state, question, text)
             mapped = {"skip": "skip", "go_back": "back", "pause": "pause", "help": "help",
-                      "unsure": "unsure"}.get(intent.name)
-            if wants_control and mapped and question.type in (QuestionType.text,):
+                      "unsure": "unsure"}.get(parse.intent.name)
+            if mapped:
                 return self._control(state, question, mapped)
         return self._accept_typed_value(state, question, text[:MAX_ANSWER_CHARS])
+
+    def _distress_keeping_words(self, state: State, question: Question, text: str) -> Result:
+        """Offer support; a longer message is kept too: the answer to a free-text question, else a
+        note with the question."""
+        if len(text.split()) > NLU_CONTROL_MAX_WORDS:
+            if question.type is QuestionType.text:
+                state, _ = self._record(state, question, AnswerRecord(value=text[:MAX_ANSWER_CHARS]))
+            else:
+                state.notes.setdefault(question.id, []).append(text[:MAX_ANSWER_CHARS])
+        return self._distress(state)
 
     def _text_outside_question(self, state: State, text: str) -> Result:
         answer = values.yes_no(text)
         word = values.normalise(text)
         if state.status == "summary" and word in ("submit", "send", "done", "finish"):
-            return self._on_status_action(state, "submit")
+            return self._on_status_action(state, Kind.submit)
         if state.status == "summary" and word in ("edit", "change"):
-            return self._on_status_action(state, "edit")
+            return self._on_status_action(state, Kind.edit)
         if state.status in ("summary", "choose_edit") and values.control_word(text) == "cancel":
             return self._confirm_cancel(state)
         if state.status == "choose_edit":
@@ -283,26 +286,27 @@ class Engine:
             if chosen is not None:
                 return self._start_edit(state, chosen.value)
         if state.status == "confirm_cancel" and answer is not None:
-            return self._on_status_action(state, "yes" if answer else "no")
+            return self._on_status_action(state, Kind.yes if answer else Kind.no)
         if state.status == "distress" and answer is not None:
-            return self._on_status_action(state, "tell" if answer else "no")
+            return self._on_status_action(state, Kind.tell if answer else Kind.no)
         return state, self._current_prompt(state)
 
     def _confirm_cancel(self, state: State) -> Result:
         state.status = "confirm_cancel"
-        buttons = [[Button(label="Yes, cancel it", payload="confirm_cancel|yes"),
-                    Button(label="No, carry on", payload="confirm_cancel|no")]]
-        return state, [Outbound(text=self.flow.message("cancel_confirm"), buttons=buttons)]
+        rows = [[Button(label="Yes, cancel it", payload=buttons.press("confirm_cancel", Kind.yes)),
+                 Button(label="No, carry on", payload=buttons.press("confirm_cancel", Kind.no))]]
+        return state, [Outbound(text=self.flow.message("cancel_confirm"), buttons=rows)]
 
     def _distress(self, state: State) -> Result:
         state.status = "distress"
-        scope = self._scope(state)
+        scope = scope_of(state)
         text = ("That sounds really hard. Let's stop for a moment; your answers so far are saved. "
                 "Would you like me to ask your manager to check in with you?")
-        buttons = [[Button(label="Yes, please", payload=f"{scope}|tell"),
-                    Button(label="No, thanks", payload=f"{scope}|no")],
-                   [Button(label="Carry on with the debrief", payload=f"{scope}|carry_on")]]
-        return state, [Outbound(text=text, buttons=buttons)]
+        rows = [[Button(label="Yes, please", payload=buttons.press(scope, Kind.tell)),
+                 Button(label="No, thanks", payload=buttons.press(scope, Kind.no))],
+                [Button(label="Carry on with the debrief",
+                        payload=buttons.press(scope, Kind.carry_on))]]
+        return state, [Outbound(text=text, buttons=rows)]
 
     # --- controls -----------------------------------------------------------------------------
 
@@ -721,9 +725,6 @@ class Engine:
 
     # --- rendering ----------------------------------------------------------------------------
 
-    def _scope(self, state: State) -> str:
-        return state.current if state.status == "active" and state.current else state.status
-
     def _current_prompt(self, state: State) -> list[Outbound]:
         if state.status in ("summary", "choose_edit"):
             return self._to_summary(state, [])[1]
@@ -761,23 +762,30 @@ class Engine:
             if not options:
                 text += "\n(There is nothing to choose from yet: please press Skip.)"
             ticked = question.type is QuestionType.multi_choice
-            buttons = [Button(label=(("✅ " if o.value in state.selection else "▫️ ") if ticked
+            choices = [Button(label=(("✅ " if o.value in state.selection else "▫️ ") if ticked
                                      else "") + o.label,
-                              payload=f"{scope}|{'t' if ticked else 'v'}:{o.value}")
+                              payload=buttons.press(scope, Kind.toggle if ticked else Kind.value,
+                                                    o.value))
                        for o in options]
-            rows.extend(buttons[i:i + 2] for i in range(0, len(buttons), 2))
+            rows.extend(choices[i:i + 2] for i in range(0, len(choices), 2))
             if ticked:
-                rows.append([Button(label=self.flow.label("done"), payload=f"{scope}|done")])
+                rows.append([Button(label=self.flow.label("done"),
+                                    payload=buttons.press(scope, Kind.done))])
         elif question.type is QuestionType.confirm_noted:
             text += " Untick anything that's wrong, then Done."
             rows.extend([Button(label=("✅ " if q in state.selection else "▫️ ")
                                 + self._describe(state, self.flow.question(q)),
-                                payload=f"{scope}|t:{q}")] for q in self._noted(state))
-            rows.append([Button(label=self.flow.label("yes"), payload=f"{scope}|v:yes"),
-                         Button(label=self.flow.label("done"), payload=f"{scope}|done")])
+                                payload=buttons.press(scope, Kind.toggle, q))]
+                        for q in self._noted(state))
+            rows.append([Button(label=self.flow.label("yes"),
+                                payload=buttons.press(scope, Kind.value, "yes")),
+                         Button(label=self.flow.label("done"),
+                                payload=buttons.press(scope, Kind.done))])
         elif question.type is QuestionType.yes_no:
-            rows.append([Button(label=self.flow.label("yes"), payload=f"{scope}|v:yes"),
-                         Button(label=self.flow.label("no"), payload=f"{scope}|v:no")])
+            rows.append([Button(label=self.flow.label("yes"),
+                                payload=buttons.press(scope, Kind.value, "yes")),
+                         Button(label=self.flow.label("no"),
+                                payload=buttons.press(scope, Kind.value, "no"))])
         elif question.placeholder:
             text += f"\n({question.placeholder})"
         if question.moment is not None and state.pending:
@@ -789,15 +797,16 @@ class Engine:
                 moment = when.local_moment(day=date.fromisoformat(day),
                                            clock=time.fromisoformat(clock), zone=zone)[0]
                 offers.append(Button(label=when.spoken(moment, now=now).capitalize(),
-                                     payload=f"{scope}|v:{candidate}"))
+                                     payload=buttons.press(scope, Kind.value, candidate)))
             rows.insert(0, offers)
         record = state.answers.get(question.id)
         if record is not None and record.status == "answered" and not replace:
             text += f"\n\nYou said: {self._format(state, question, record.value)}"
-            rows.append([Button(label=self.flow.label("keep"), payload=f"{scope}|keep")])
+            rows.append([Button(label=self.flow.label("keep"),
+                                payload=buttons.press(scope, Kind.keep))])
         skippable = () if question.required else ("skip", "unsure")
         for row in (("back", *skippable), ("help", "pause", "stop")):
-            controls = [Button(label=self.flow.label(c), payload=f"{scope}|c:{c}")
+            controls = [Button(label=self.flow.label(c), payload=buttons.press(scope, Kind.control, c))
                         for c in row if c in self.flow.controls]
             if controls:
                 rows.append(controls)
@@ -858,25 +867,32 @@ class Engine:
         state.editing = False
         lines = self._summary_lines(state)
         text = self.flow.message("summary_intro") + "\n\n" + "\n".join(lines)
-        reflect = [FLAG_TEXT.get(f, f.replace("_", " ")) for f in self.flags(state)]
+        reflect = [staff_text(f) for f in self.flags(state)]
         if reflect:
             text += "\n\nPoints to reflect on (not a judgement):\n" + "\n".join(
                 f"• {r}" for r in reflect)
-        buttons = [[Button(label=self.flow.label("submit"), payload="summary|submit"),
-                    Button(label=self.flow.label("edit"), payload="summary|edit")]]
-        return state, [*replies, Outbound(text=text, buttons=buttons, kind="summary")]
+        rows = [[Button(label=self.flow.label("submit"), payload=buttons.press("summary", Kind.submit)),
+                 Button(label=self.flow.label("edit"), payload=buttons.press("summary", Kind.edit))]]
+        return state, [*replies, Outbound(text=text, buttons=rows, kind="summary")]
 
     def _edit_options(self, state: State) -> list[Option]:
         return [Option(value=q.id, label=q.short) for q in self._answered_questions(state)]
 
     def _edit_menu(self, state: State) -> Outbound:
         options = self._edit_options(state)
-        buttons = [Button(label=f"{i}. {o.label}", payload=f"choose_edit|edit:{o.value}")
+        choices = [Button(label=f"{i}. {o.label}",
+                          payload=buttons.press("choose_edit", Kind.edit, o.value))
                    for i, o in enumerate(options, start=1)]
-        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([Button(label="Back to the summary", payload="choose_edit|summary")])
+        rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
+        rows.append([Button(label="Back to the summary",
+                            payload=buttons.press("choose_edit", Kind.summary))])
         return Outbound(text="Which answer would you like to change? (tap it or type its number)",
                         buttons=rows)
+
+
+def scope_of(state: State) -> str:
+    """The scope a pressed button must carry to count: the current question, or the status."""
+    return state.current if state.status == "active" and state.current else state.status
 
 
 def facts_from_answers(flow: Flow, state: State) -> dict[str, Any]:

@@ -14,9 +14,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from dialogues import buttons
+from nlu import catalogue
+
 FLOWS_DIR = Path(__file__).parent / "flows"
 MAX_PROMPT_WORDS = 50
-MAX_PAYLOAD_BYTES = 64
+MAX_PAYLOAD_BYTES = buttons.MAX_PAYLOAD_BYTES  # Telegram's limit on callback data
 CONTROLS = ("back", "skip", "unsure", "help", "pause", "stop")
 DEFAULT_CONTROLS = ["back", "skip", "unsure", "help", "pause"]
 # Words and button labels the engine itself says; a flow may reword any of them (a child's flow
@@ -114,6 +117,13 @@ class Option(BaseModel):
     words: list[str] = Field(default_factory=list)  # other ways people name it; "calm*" any ending
     reply: str | None = None
     when: Condition | None = None
+    alert: str | None = None  # a safeguarding alert (a name in nlu.catalogue) raised when chosen
+
+    @model_validator(mode="after")
+    def _known_alert(self) -> Option:
+        if self.alert is not None and self.alert not in catalogue.BY_NAME:
+            raise ValueError(f"option {self.value!r}: unknown alert {self.alert!r} (nlu/catalogue.py)")
+        return self
 
 
 class Question(BaseModel):
@@ -147,9 +157,11 @@ class Question(BaseModel):
         if needs_options and not (self.options or self.options_from):
             raise ValueError(f"{self.id}: a {self.type} question needs options")
         for option in self.options:
-            payload = f"{self.id}|t:{option.value}".encode()
-            if len(payload) > MAX_PAYLOAD_BYTES:
-                raise ValueError(f"{self.id}: option {option.value!r} makes a payload over 64 bytes")
+            try:
+                buttons.press(self.id, buttons.Kind.toggle, option.value)
+            except ValueError:
+                raise ValueError(f"{self.id}: option {option.value!r} makes a payload over "
+                                 f"{buttons.MAX_PAYLOAD_BYTES} bytes") from None
         return self
 
 

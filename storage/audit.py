@@ -1,16 +1,34 @@
-"""The audit trail, read back: who did or was refused what, filtered by person, record and period.
-
-Writing stays with `crud.record_audit` (and the refusals that write their own rows); this is the
-one query behind `flourish admin audit`, so an inspector's or a DPO's question has one answer.
+"""The audit trail: `record_audit` writes who did or read what (never the content), and
+`audit_trail` reads it back, filtered by person, record and period — the one query behind
+`flourish admin audit`, so an inspector's or a DPO's question has one answer.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
 from storage.models import AuditEvent
+from storage.types import utcnow
+
+
+def record_audit(
+    session: Session,
+    *,
+    actor_id: int | None,
+    action: str,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEvent:
+    """Note who did or read what (never the content itself)."""
+    event = AuditEvent(at=at or utcnow(), actor_id=actor_id, action=action,
+                       object_type=object_type, object_id=object_id, detail=detail or {})
+    session.add(event)
+    return event
 
 
 def audit_trail(

@@ -89,3 +89,8 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def ping(session: Session) -> None:
+    """Ask the database to answer (a health check); raises if it cannot."""
+    session.execute(sa.text("SELECT 1"))

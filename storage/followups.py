@@ -287,3 +287,10 @@ def set_policy_overrides(session: Session, *, setting_id: int, overrides: dict[s
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+
+
+def waiting(session: Session, *, kind: str, person_id: int) -> bool:
+    """Whether a follow-up of this kind is waiting to be sent to this person."""
+    statement = select(FollowUp.id).where(FollowUp.kind == kind, FollowUp.person_id == person_id,
+                                          col(FollowUp.state).in_([PENDING, SENDING]))
+    return session.exec(statement).first() is not None

@@ -35,3 +35,19 @@ def upgrade(engine: Engine | None = None, revision: str = "head") -> None:
 def revision(message: str) -> None:
     """Autogenerate a new migration against the configured database (for developers)."""
     command.revision(alembic_config(), message=message, autogenerate=True)
+
+
+def downgrade(engine: Engine | None = None, revision: str = "-1") -> None:
+    """Take the database schema down to `revision` (`base` for nothing, `-1` for one step)."""
+    config = alembic_config()
+    with (engine or get_engine()).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def revisions() -> list[str]:
+    """Every revision id, oldest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return [r.revision for r in reversed(list(script.walk_revisions()))]

@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 from storage.crud import record_audit
 from storage.models import (
     ChildView,
-    Conversation,
     Debrief,
     DebriefStatus,
     FollowUp,
@@ -35,16 +34,6 @@ ACTION_DONE_OUTCOMES = ("done_by_button", "action_done")
 
 class ReadOnlyError(ValueError):
     """A signed review cannot be changed; the message is safe to show."""
-
-
-# --- conversations of one flow -------------------------------------------------------------------
-
-
-def latest_conversation(session: Session, *, person_id: int, flow_id: str) -> Conversation | None:
-    """This person's most recent conversation in one flow, active or not."""
-    statement = select(Conversation).where(Conversation.person_id == person_id,
-                                           Conversation.flow_id == flow_id)
-    return session.exec(statement.order_by(col(Conversation.id).desc())).first()
 
 
 # --- reviews -------------------------------------------------------------------------------------
@@ -160,18 +149,6 @@ def incidents_awaiting_review(session: Session, *, setting_id: int) -> list[Inci
 # --- patterns --------------------------------------------------------------------------------------
 
 
-def incidents_between(
-    session: Session, *, setting_id: int, start: datetime, end: datetime, child_id: int | None = None
-) -> list[Incident]:
-    """A setting's incidents (or one child's) that happened in [start, end]."""
-    statement = select(Incident).where(Incident.setting_id == setting_id,
-                                       col(Incident.occurred_at) >= start,
-                                       col(Incident.occurred_at) <= end)
-    if child_id is not None:
-        statement = statement.where(Incident.child_id == child_id)
-    return list(session.exec(statement.order_by(col(Incident.occurred_at))))
-
-
 def staff_by_incident(session: Session, *, incident_ids: list[int]) -> dict[int, set[int]]:
     """The people involved in each of these incidents."""
     found: dict[int, set[int]] = {i: set() for i in incident_ids}
@@ -231,3 +208,8 @@ def has_child_view(session: Session, *, incident_id: int, mode: str | None = Non
     if mode is not None:
         statement = statement.where(ChildView.mode == mode)
     return session.exec(statement).first() is not None
+
+
+def get_review(session: Session, *, review_id: int | None) -> Review | None:
+    """A review by id."""
+    return session.get(Review, review_id) if review_id is not None else None

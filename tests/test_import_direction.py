@@ -88,3 +88,21 @@ def test_no_two_bot_folders_import_each_other() -> None:
                 uses[mine].add(other)
     both_ways = sorted((a, b) for a in BOT_FOLDERS for b in uses[a] if a in uses[b] and a < b)
     assert both_ways == []
+
+
+def test_only_storage_queries_the_database() -> None:
+    """No `select`, `session.exec` or `session.get` outside storage/: storage owns every query."""
+    wrong = []
+    for package in ("bot", "dialogues", "nlu"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module in ("sqlmodel", "sqlalchemy") \
+                        and any(a.name in ("select", "delete", "update") for a in node.names):
+                    wrong.append(f"{module_name(path)} imports {node.module}.select/delete/update")
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                        and node.func.attr in ("exec", "execute", "get") \
+                        and isinstance(node.func.value, ast.Name) \
+                        and node.func.value.id in ("session", "s", "connection"):
+                    wrong.append(f"{module_name(path)}:{node.lineno} calls "
+                                 f"{node.func.value.id}.{node.func.attr}")
+    assert wrong == []

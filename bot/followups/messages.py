@@ -13,24 +13,17 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.followups.schedule import Kind
+from nlu import catalogue
+from storage import crud
 from storage import followups as store
-from storage.models import Child, FollowUp, Incident, Person, Setting
+from storage.models import FollowUp, Incident, Person
 
 CALLBACK_PREFIX = "fu"
 GO, SNOOZE, ELSE, DONE = "go", "snz", "else", "done"
 
-_REASONS = {
-    "pain_inflicted": "force that caused pain",
-    "used_as_punishment": "force used as a punishment",
-    "unapproved_technique": "a hold that is not approved",
-    "child_injury": "the child was hurt",
-    "child_asked_to_talk": "the child asked to talk to someone",
-    "something_hurt": "the child said something hurt",
-}
-_UNLAWFUL_FORCE = frozenset({"pain_inflicted", "used_as_punishment"})
 _TASK_NAMES = {
     "debrief": "your debrief",
     "review": "the manager's review",
@@ -69,16 +62,18 @@ def local(at: datetime | None, zone: ZoneInfo) -> str:
 
 
 def _zone(session: Session, row: FollowUp) -> ZoneInfo:
-    setting = session.get(Setting, row.setting_id) if row.setting_id else None
-    return ZoneInfo(setting.timezone if setting else "Europe/London")
+    return crud.setting_zone(session, setting_id=row.setting_id)
 
 
-def _incident_phrase(session: Session, incident: Incident | None, zone: ZoneInfo) -> str:
+def incident_title(session: Session, incident: Incident | None, zone: ZoneInfo | None = None) -> str:
+    """'the incident with Robin on Tue 03 Nov at 19:00', in the setting's time (or `zone`)."""
     if incident is None:
         return "an incident"
-    child = session.get(Child, incident.child_id)
+    child = crud.get_child(session, child_id=incident.child_id)
     name = child.display_name if child else "a child"
-    return f"the incident with {name} on {local(incident.occurred_at, zone)}"
+    zone = zone or crud.setting_zone(session, setting_id=incident.setting_id)
+    return f"the incident with {name} on {incident.occurred_at.astimezone(zone):%a %d %b at %H:%M}"
+
 
 
 def render(session: Session, *, row: FollowUp, token: str,
@@ -91,9 +86,9 @@ def render(session: Session, *, row: FollowUp, token: str,
     if ("zone", row.setting_id) not in cache:
         cache[("zone", row.setting_id)] = _zone(session, row)
     zone = cache[("zone", row.setting_id)]
-    incident = session.get(Incident, row.incident_id) if row.incident_id else None
+    incident = crud.get_incident(session, incident_id=row.incident_id) if row.incident_id else None
     if ("about", row.incident_id) not in cache:
-        cache[("about", row.incident_id)] = _incident_phrase(session, incident, zone)
+        cache[("about", row.incident_id)] = incident_title(session, incident, zone)
     about = cache[("about", row.incident_id)]
     due = local(row.deadline_at, zone)
     if row.kind not in Kind.__members__:  # planned by another feature with its own kind
@@ -113,7 +108,7 @@ def render(session: Session, *, row: FollowUp, token: str,
                 f"It takes about 8 minutes, and the record is due by {due}.")
         return Nudge(text, [[go("Start my debrief")], [later]])
     if kind is Kind.debrief_overdue:
-        staff = session.get(Person, int(row.detail.get("staff_id", 0)))
+        staff = crud.get_person(session, person_id=int(row.detail.get("staff_id", 0)))
         who = staff.display_name if staff else "A member of staff"
         text = (f"{who} has not yet done their debrief for {about}. It was due by {due}. "
                 "A gentle word may help; they may need support.")
@@ -141,11 +136,11 @@ def render(session: Session, *, row: FollowUp, token: str,
         text = f"Due today: {title} (from the review of {about})."
         return Nudge(text, [[done], [later], [other]])
     codes = list(row.detail.get("reasons", []))
-    reasons = ", ".join(_REASONS.get(r, r.replace("_", " ")) for r in codes)
+    reasons = ", ".join(catalogue.alert_text(r) for r in codes)
     again = " (sent again after a restart: you may have had this already)" \
         if row.detail.get("resent_after_restart") else ""
     unlawful = ("Force that hurts or punishes is never lawful. "
-                if set(codes) & _UNLAWFUL_FORCE else "")
+                if catalogue.unlawful(codes) else "")
     text = (f"Safeguarding alert{again}: a record of {about} mentions {reasons}. "
             f"{unlawful}Please look at this now.")
     return Nudge(text, [[go("Review now")], [other]])
@@ -166,8 +161,8 @@ class PendingItem:
 
 
 def zone_of_person(session: Session, person: Person) -> ZoneInfo:
-    setting = session.get(Setting, person.setting_id)
-    return ZoneInfo(setting.timezone if setting else "Europe/London")
+    """The time zone of a person's setting."""
+    return crud.setting_zone(session, setting_id=person.setting_id)
 
 
 def pending_items(session: Session, *, person: Person) -> list[PendingItem]:
@@ -189,11 +184,11 @@ def pending_items(session: Session, *, person: Person) -> list[PendingItem]:
         key = (task, row.incident_id, extra)
         if key in items:
             continue
-        incident = session.get(Incident, row.incident_id) if row.incident_id else None
+        incident = crud.get_incident(session, incident_id=row.incident_id) if row.incident_id else None
         since = incident.occurred_at if incident else row.created_at
-        about = _incident_phrase(session, incident, zone)
+        about = incident_title(session, incident, zone)
         if task == "debrief_colleague":
-            staff = session.get(Person, int(row.detail.get("staff_id", 0)))
+            staff = crud.get_person(session, person_id=int(row.detail.get("staff_id", 0)))
             label = f"{staff.display_name if staff else 'A colleague'}'s debrief of {about}"
         else:
             label = {
@@ -236,9 +231,9 @@ def digest_text(session: Session, *, row: FollowUp) -> str:
     zone = _zone(session, row)
     end = row.due_at
     start = end - timedelta(days=7)
-    incidents = list(session.exec(select(Incident).where(
-        Incident.setting_id == row.setting_id, col(Incident.occurred_at) >= start,
-        col(Incident.occurred_at) < end).order_by(col(Incident.occurred_at))))
+    assert row.setting_id is not None
+    incidents = crud.incidents_between(session, setting_id=row.setting_id, start=start, end=end,
+                                       include_end=False)
     by_day = Counter(i.occurred_at.astimezone(zone).strftime("%a") for i in incidents)
     flags = Counter(flag for i in incidents for flag in i.flags)
     overdue = [r for r in store.open_followups(session)

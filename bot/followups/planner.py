@@ -7,17 +7,18 @@ review action set or done. Each plans rows with stable keys, so calling it twice
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from bot.followups.schedule import Kind, Planned, Policy, chain, has_safeguarding_concern
+from bot.followups.schedule import Kind, Planned, Policy, chain
+from nlu import catalogue
 from storage import crud
 from storage import followups as store
-from storage.models import Answer, Child, FollowUp, Incident, Person, Role, Setting
+from storage.models import FollowUp, Incident, Person, Role
 from storage.types import utcnow
 
 # Called with a session after a plan that may need the scheduler to wake early (set by the scheduler).
@@ -49,7 +50,7 @@ def _wake_after_commit(session: Session) -> None:
 
 def policy_for(session: Session, *, setting_id: int) -> Policy:
     """The setting's schedule: its time zone and quiet hours, and its stored overrides."""
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         return Policy()
     return Policy.build(timezone=setting.timezone, quiet_start=setting.quiet_start,
@@ -121,10 +122,11 @@ def on_incident_reported(
 
 def on_debrief_submitted(
     session: Session, *, incident: Incident, person_id: int, debrief_id: int | None = None,
-    now: datetime | None = None,
+    alerts: Sequence[str] = (), now: datetime | None = None,
 ) -> list[FollowUp]:
     """Stop this person's debrief reminders; nudge the manager to review; ask the key worker for
-    the child's view; plan the 7-day reflection; alert the managers at once about safeguarding."""
+    the child's view; plan the 7-day reflection; alert the managers at once about safeguarding
+    (the incident's urgent flags, and `alerts`: this debrief's reasons, e.g. a child hurt)."""
     assert incident.id is not None
     now = now or utcnow()
     store.close_open(session, incident_id=incident.id, kinds=[Kind.debrief_reminder.value],
@@ -148,7 +150,7 @@ def on_debrief_submitted(
         assert target.id is not None
         planned += chain(policy, kind=Kind.review_escalation, t0=t0, now=now, person_id=target.id,
                          key_prefix=prefix, deadline_at=review_deadline)
-    child = session.get(Child, incident.child_id)
+    child = crud.get_child(session, child_id=incident.child_id)
     child_deadline = policy.deadline("childview", t0=t0)
     key_worker = child.key_worker_id if child and child.key_worker_id else None
     first_ask = key_worker or (bosses[0].id if bosses else None)
@@ -164,9 +166,7 @@ def on_debrief_submitted(
     planned += chain(policy, kind=Kind.reflection, t0=t0, now=now, person_id=person_id,
                      key_prefix=prefix, deadline_at=None)
     rows = _store(session, planned, setting_id=incident.setting_id, incident_id=incident.id)
-    reasons = has_safeguarding_concern(incident.flags)
-    if debrief_id is not None and _child_injured(session, debrief_id):
-        reasons.append("child_injury")
+    reasons = sorted(set(catalogue.urgent(incident.flags)) | set(alerts))
     if reasons:
         rows += raise_alert(session, setting_id=incident.setting_id, incident_id=incident.id,
                             reasons=reasons, key=f"{prefix}:debrief{debrief_id or person_id}", now=now)
@@ -175,20 +175,14 @@ def on_debrief_submitted(
 
 def after_submit(
     session: Session, *, incident: Incident, person_id: int, debrief_id: int | None = None,
-    now: datetime | None = None,
+    alerts: Sequence[str] = (), now: datetime | None = None,
 ) -> list[FollowUp]:
     """The hook `DebriefService` calls when a debrief is submitted (the first one reports the
     incident): plans colleagues' reminders, the review, the child's view, reflection and alerts."""
     now = now or utcnow()
     rows = on_incident_reported(session, incident=incident, now=now)
     return rows + on_debrief_submitted(session, incident=incident, person_id=person_id,
-                                       debrief_id=debrief_id, now=now)
-
-
-def _child_injured(session: Session, debrief_id: int) -> bool:
-    answer = session.exec(select(Answer).where(
-        Answer.debrief_id == debrief_id, Answer.question_id == "child_injured")).first()
-    return bool(answer is not None and answer.value is True)
+                                       debrief_id=debrief_id, alerts=alerts, now=now)
 
 
 def raise_alert(
@@ -251,10 +245,7 @@ def ensure_digests(session: Session, *, now: datetime | None = None) -> list[Fol
         policy = policy_for(session, setting_id=setting.id)
         for boss in managers(session, setting_id=setting.id):
             assert boss.id is not None
-            exists = session.exec(select(FollowUp.id).where(
-                FollowUp.kind == Kind.digest.value, FollowUp.person_id == boss.id,
-                col(FollowUp.state).in_([store.PENDING, store.SENDING]))).first()
-            if exists is not None:
+            if store.waiting(session, kind=Kind.digest.value, person_id=boss.id):
                 continue
             at = policy.next_digest(after=now - timedelta(minutes=1))
             local_day = at.astimezone(policy.zone).date().isoformat()

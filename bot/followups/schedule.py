@@ -49,9 +49,6 @@ class Kind(StrEnum):
 
 URGENT_KINDS = frozenset({Kind.safeguarding_alert})
 
-# Flags that alert the manager at once (DESIGN.md, "Points to reflect on").
-SAFEGUARDING_FLAGS = frozenset({"pain_inflicted", "used_as_punishment", "unapproved_technique"})
-CHILD_INJURY_FLAGS = frozenset({"child_injury", "injury_child"})
 
 # Offsets from T0, the time of the incident, as elapsed time.
 DEFAULT_OFFSETS: dict[Kind, tuple[timedelta, ...]] = {
@@ -260,8 +257,3 @@ def chain(
                                key=f"{key_prefix}:{kind.value}:{person_id}:{number}",
                                deadline_at=deadline_at, detail=dict(detail or {})))
     return planned
-
-
-def has_safeguarding_concern(flags: list[str] | set[str]) -> list[str]:
-    """The flags that must reach the manager at once (pain, punishment, unapproved hold, child hurt)."""
-    return sorted(set(flags) & (SAFEGUARDING_FLAGS | CHILD_INJURY_FLAGS))

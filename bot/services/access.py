@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from storage import crud
 from storage.crud import record_audit
 from storage.models import Debrief, Incident, Person, Role
 
@@ -69,7 +70,8 @@ def check_debrief(session: Session, *, person: Person, debrief: Debrief | None,
     if debrief is not None and person.role in (Role.staff, Role.manager):
         if debrief.person_id == person.id:
             return debrief
-        incident = session.get(Incident, debrief.incident_id) if debrief.incident_id else None
+        incident = (crud.get_incident(session, incident_id=debrief.incident_id)
+                    if debrief.incident_id else None)
         if person.role == Role.manager and incident and incident.setting_id == person.setting_id:
             record_audit(session, actor_id=person.id, action="debrief_read", object_type="debrief",
                          object_id=debrief.id)

@@ -10,26 +10,22 @@ someone" alert the key worker and the managers at once, the moment the answer is
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.followups import planner
 from bot.services import access
 from bot.services.runner import FlowReply, FlowRunner, Notice, Step
+from dialogues import buttons
 from dialogues.engine import Button, Inbound, Outbound, State
+from dialogues.flow import Flow
 from storage import crud
 from storage import reviews as store
-from storage.models import Child, Incident, Person, Role, Setting
+from storage.models import Person, Role
 
 CHILD_VIEW = "child_view"
 CHILD_VIEW_ASSISTED = "child_view_assisted"
 RECENT_INCIDENTS = 8
-# The answers that alert the key worker and managers at once: (question, value) -> reason.
-ALERTS = {
-    ("hurt", "yes"): "something_hurt",
-    ("talk", "yes"): "child_asked_to_talk",
-}
 NOTHING_FOR_CHILD = "Thank you. 💛 There is nothing to do here now. You can talk to a grown-up any time."
 INVITE_YES = "👍 Yes, let's go"
 INVITE_LATER = "🙅 Not now"
@@ -37,18 +33,16 @@ LATER = "OK. 💛 Talk to me later if you want. Just send /tell."
 INVITATION = "Hi. 💛 How was it for you today? Can you tell me? It is short. You can stop any time."
 
 
-def new_alerts(before: State, after: State) -> list[str]:
+def given_alerts(flow: Flow, state: State) -> list[str]:
+    """Every safeguarding reason the answers hold (options marked `alert:` in the flow)."""
+    return [option.alert for question in flow.questions for option in question.options
+            if option.alert is not None and state.value(question.id) == option.value]
+
+
+def new_alerts(flow: Flow, before: State, after: State) -> list[str]:
     """The safeguarding reasons whose answer was given in this step (each alerts once)."""
-    found = []
-    for (question_id, value), reason in ALERTS.items():
-        if after.value(question_id) == value and before.value(question_id) != value:
-            found.append(reason)
-    return found
-
-
-def given_alerts(state: State) -> list[str]:
-    """Every safeguarding reason the answers hold."""
-    return [reason for (q, v), reason in ALERTS.items() if state.value(q) == v]
+    earlier = given_alerts(flow, before)
+    return [reason for reason in given_alerts(flow, after) if reason not in earlier]
 
 
 class _ViewService:
@@ -71,14 +65,14 @@ class _ViewService:
         return reply
 
     def _alert(self, session: Session, *, person: Person, step: Step) -> None:
-        reasons = new_alerts(step.before, step.after)
+        reasons = new_alerts(self.runner.engine.flow, step.before, step.after)
         if not reasons:
             return
-        incident = session.get(Incident, int(step.after.context["incident_id"]))
+        incident = crud.get_incident(session, incident_id=int(step.after.context["incident_id"]))
         assert incident is not None
         assert incident.id is not None
         assert step.conversation.id is not None
-        child = session.get(Child, incident.child_id)
+        child = crud.get_child(session, child_id=incident.child_id)
         key_worker = [child.key_worker_id] if child and child.key_worker_id else []
         planner.raise_alert(session, setting_id=incident.setting_id, incident_id=incident.id,
                             reasons=reasons, person_ids=key_worker,
@@ -88,13 +82,13 @@ class _ViewService:
                           detail={"reasons": reasons, "mode": self.mode})
 
     def _save(self, session: Session, *, person: Person, state: State) -> int:
-        incident = session.get(Incident, int(state.context["incident_id"]))
+        incident = crud.get_incident(session, incident_id=int(state.context["incident_id"]))
         assert incident is not None
         assert incident.id is not None
         view = store.save_child_view(
             session, incident_id=incident.id, child_id=incident.child_id,
             recorded_by_id=person.id, mode=self.mode, answers=self.runner.answers(state),
-            choices=self.runner.choices(state), alerts=given_alerts(state),
+            choices=self.runner.choices(state), alerts=given_alerts(self.runner.engine.flow, state),
             ended_early=state.ended_early)
         planner.complete_child_view(session, incident_id=incident.id)
         assert view.id is not None
@@ -115,7 +109,7 @@ class ChildViewService(_ViewService):
     def invite(self, session: Session, *, person: Person, incident_id: int) -> FlowReply:
         """A member of staff says the child is calm: send the child the gentle invitation."""
         incident = access.check_assisted_view(session, person=person, incident_id=incident_id,
-                                              incident=session.get(Incident, incident_id))
+                                              incident=crud.get_incident(session, incident_id=incident_id))
         children = [p for p in crud.list_people(session, setting_id=incident.setting_id,
                                                 roles=(Role.child,))
                     if p.child_id == incident.child_id and p.telegram_user_id is not None]
@@ -123,9 +117,10 @@ class ChildViewService(_ViewService):
             return FlowReply(messages=[Outbound(text=(
                 "This child isn't set up to use Flourish on their own phone. You can record "
                 "their view with them instead: send /childview."))], status="none")
-        buttons = [[Button(label=INVITE_YES, payload=f"cv:start:{incident_id}"),
-                    Button(label=INVITE_LATER, payload=f"cv:later:{incident_id}")]]
-        notices = [Notice(person_id=c.id, text=INVITATION, buttons=buttons)
+        rows = [[Button(label=INVITE_YES, payload=buttons.opens(buttons.CHILD_VIEW_START, incident_id)),
+                 Button(label=INVITE_LATER, payload=buttons.opens(buttons.CHILD_VIEW_LATER,
+                                                                  incident_id))]]
+        notices = [Notice(person_id=c.id, text=INVITATION, buttons=rows)
                    for c in children if c.id is not None]
         crud.record_audit(session, actor_id=person.id, action="child_view_invited",
                           object_type="incident", object_id=incident_id)
@@ -149,12 +144,12 @@ class ChildViewService(_ViewService):
                 return FlowReply(messages=[Outbound(text=NOTHING_FOR_CHILD)], status="none")
             incident_id = waiting[0].id
         incident = access.check_own_view(session, person=person, incident_id=incident_id,
-                                         incident=session.get(Incident, incident_id))
+                                         incident=crud.get_incident(session, incident_id=incident_id))
         if incident.id is not None and store.has_child_view(session, incident_id=incident.id,
                                                             mode="self"):
             return FlowReply(messages=[Outbound(text="You told me about this one. Thank you. 💛")],
                              status="none")
-        setting = session.get(Setting, incident.setting_id)
+        setting = crud.get_setting(session, setting_id=incident.setting_id)
         context = {"incident_id": incident.id, "setting_kind": setting.kind if setting else None}
         return FlowReply(messages=self.runner.begin(session, person=person, context=context))
 
@@ -180,9 +175,9 @@ class AssistedViewService(_ViewService):
                 return FlowReply(messages=resumed[1], status=resumed[0].status)
             return self._choose(session, person=person)
         incident = access.check_assisted_view(session, person=person, incident_id=incident_id,
-                                              incident=session.get(Incident, incident_id))
-        setting = session.get(Setting, incident.setting_id)
-        child = session.get(Child, incident.child_id)
+                                              incident=crud.get_incident(session, incident_id=incident_id))
+        setting = crud.get_setting(session, setting_id=incident.setting_id)
+        child = crud.get_child(session, child_id=incident.child_id)
         supporters = [{"value": str(p.id), "label": "Me" if p.id == person.id else p.display_name}
                       for p in crud.list_people(session, setting_id=incident.setting_id,
                                                 roles=(Role.staff, Role.manager))]
@@ -197,19 +192,21 @@ class AssistedViewService(_ViewService):
                                                                context=context)])
 
     def _choose(self, session: Session, *, person: Person) -> FlowReply:
-        setting = session.get(Setting, person.setting_id)
-        zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+        zone = crud.setting_zone(session, setting_id=person.setting_id)
         recent = crud.incidents_for_export(session, setting_id=person.setting_id)[-RECENT_INCIDENTS:]
         if not recent:
             return FlowReply(messages=[Outbound(text="There are no incidents recorded here yet.")],
                              status="none")
         rows = []
         for incident in reversed(recent):
-            child = session.get(Child, incident.child_id)
+            child = crud.get_child(session, child_id=incident.child_id)
             when = incident.occurred_at.astimezone(zone)
             label = f"{child.display_name if child else 'A child'}, {when:%a %d %b %H:%M}"
-            rows.append([Button(label=label, payload=f"cva:start:{incident.id}"),
-                         Button(label="💌 Invite them", payload=f"cva:invite:{incident.id}")])
+            assert incident.id is not None
+            rows.append([Button(label=label, payload=buttons.opens(buttons.ASSISTED_VIEW_START,
+                                                                   incident.id)),
+                         Button(label="💌 Invite them",
+                                payload=buttons.opens(buttons.ASSISTED_VIEW_INVITE, incident.id))])
         text = ("Whose view would you like to record with them? Choose the incident. Or, when "
                 "the child is calm and ready, tap 💌 Invite them to send an invitation to their "
                 "own phone.")

@@ -10,7 +10,6 @@ check-in reaches the managers from here, whatever the channel.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,17 +28,16 @@ from bot.services.debriefs import DEBRIEF_ROLES, DebriefService, pending_debrief
 from bot.services.reviews import MANAGER_REVIEW, REVIEW_ADDENDUM, ReviewService, pending_reviews
 from bot.services.runner import FINISHED, LIVE, STAFF_DEBRIEF, FlowRunner, Reply
 from bot.services.wellbeing import checkin_requested
-from dialogues.engine import Inbound, Outbound, State
+from dialogues import buttons
+from dialogues.buttons import Kind
+from dialogues.engine import Inbound, Outbound, State, scope_of
 from nlu.result import Interpreter
 from storage import crud
-from storage.models import Conversation, Person, Role
+from storage.models import Person, Role
 from storage.types import utcnow
 
 CHILD_DEBRIEF_REFUSAL = "Send /tell to tell us how it was for you. 💛"
 NOTHING_WAITING = "Nothing is waiting for you just now. Thank you."
-# Buttons that open work outside a conversation: review addendum, a child's invitation, and the
-# incident chooser of the assisted child's view.
-ACTION_BUTTON = re.compile(r"^(rv|cv|cva):(\w+):(\d{1,9})$")  # ids fit the database
 OPENED_TASKS = ("review", "childview", "safeguarding", "debrief")
 TASK_HINTS = {
     "review": "Send /review to open the review.",
@@ -111,11 +109,11 @@ class Conversations:
     def handle(self, session: Session, *, person_id: int, inbound: Inbound) -> Reply:
         """Words, a pressed button or something unreadable, for the person's current conversation."""
         person = self._person(session, person_id)
-        action = ACTION_BUTTON.match(inbound.text) if inbound.kind == "button" else None
-        if action is not None:
-            prefix, verb, number = action.groups()
+        pressed = buttons.parse(inbound.text) if inbound.kind == "button" else None
+        if pressed is not None and pressed.kind is Kind.open:
+            target, number = pressed.scope, int(pressed.value)
             return self._finish_turn(session, person,
-                                     lambda: self._action(session, person, prefix, verb, int(number)))
+                                     lambda: self._open(session, person, target, number))
         assert person.id is not None
         current = crud.active_conversation(session, person_id=person.id)
         entry = self.flows.get(current.flow_id) if current is not None else None
@@ -126,7 +124,7 @@ class Conversations:
         reply = self._finish_turn(session, person, lambda: entry.handle(session, person, inbound),
                                   flow_id=current.flow_id, conversation_id=current.id)
         if inbound.kind == "button":
-            reply.accepted = inbound.text.partition("|")[0] == current_scope(before)
+            reply.accepted = pressed is not None and pressed.scope == scope_of(before)
         return reply
 
     def open_task(self, session: Session, *, person_id: int, task: str,
@@ -211,14 +209,14 @@ class Conversations:
 
     # --- buttons outside a conversation ---------------------------------------------------------
 
-    def _action(self, session: Session, person: Person, prefix: str, verb: str, number: int) -> Reply:
-        if prefix == "rv":
+    def _open(self, session: Session, person: Person, target: str, number: int) -> Reply:
+        if target == buttons.REVIEW_ADDENDUM:
             return self.reviews.start_addendum(session, person=person, review_id=number)
-        if prefix == "cva" and verb == "invite":
+        if target == buttons.ASSISTED_VIEW_INVITE:
             return self.child_views.invite(session, person=person, incident_id=number)
-        if prefix == "cva":
+        if target == buttons.ASSISTED_VIEW_START:
             return self.assisted.open(session, person=person, incident_id=number)
-        if verb == "later":
+        if target == buttons.CHILD_VIEW_LATER:
             return Reply(messages=[Outbound(text=LATER)], status="none")
         return self.child_views.open(session, person=person, incident_id=number)
 
@@ -226,7 +224,7 @@ class Conversations:
 
     def _set_aside(self, session: Session, conversation_id: int | None, reply: Reply) -> None:
         """Another flow was opened: pause the conversation that was in progress, and say so."""
-        conversation = session.get(Conversation, conversation_id)
+        conversation = crud.get_conversation(session, conversation_id=conversation_id)
         entry = self.flows.get(conversation.flow_id) if conversation is not None else None
         if conversation is None or entry is None or not conversation.active:
             return
@@ -240,7 +238,7 @@ class Conversations:
 
     @staticmethod
     def _person(session: Session, person_id: int) -> Person:
-        person = session.get(Person, person_id)
+        person = crud.get_person(session, person_id=person_id)
         if person is None:
             raise LookupError(f"no person {person_id}")
         return person
@@ -271,7 +269,3 @@ class Conversations:
             reply.conversation_id = conversation_id or (current.id if current else None)
         return reply
 
-
-def current_scope(state: State) -> str:
-    """The scope a button must carry to count: the current question, or the status."""
-    return state.current if state.status == "active" and state.current else state.status

@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.followups import planner as followups
+from bot.followups.messages import incident_title
 from bot.services.runner import FINISHED, STAFF_DEBRIEF, FlowRunner, Reply
 from dialogues import when
-from dialogues.engine import Inbound, Outbound, State
+from dialogues.engine import Inbound, Outbound, State, facts_from_answers
+from nlu import catalogue
 from nlu.result import Interpreter
 from storage import crud
-from storage.models import Child, Incident, Person, Role, Setting
+from storage.models import Incident, Person, Role, Setting
 from storage.types import utcnow
 
 NOTHING_OPEN = "You have no debrief open just now. Send /debrief to start one."
@@ -45,7 +47,7 @@ class DebriefService:
             resumed = self.runner.resume(session, person=person)
             if resumed is not None:
                 return Reply(messages=resumed[1], status=resumed[0].status, flow_id=STAFF_DEBRIEF)
-        setting = session.get(Setting, person.setting_id)
+        setting = crud.get_setting(session, setting_id=person.setting_id)
         assert setting is not None
         context = self._context(session, person=person, setting=setting)
         preface: list[Outbound] = []
@@ -53,7 +55,8 @@ class DebriefService:
         if pending:
             incident = pending[0]
             context.update(new_incident=False, incident_id=incident.id)
-            preface.append(Outbound(text=self._incident_line(session, incident, setting)))
+            preface.append(Outbound(text=f"This debrief is for {incident_title(session, incident)}. "
+                                         "A colleague named you as involved."))
         messages = self.runner.begin(session, person=person, context=context, same=None)
         return Reply(messages=[*preface, *messages], flow_id=STAFF_DEBRIEF)
 
@@ -70,8 +73,9 @@ class DebriefService:
             new_state.value("wellbeing_checkin") is True and state.value("wellbeing_checkin") is not True)
         if new_state.status == "submitted":
             incident, debrief_id = self._submit(session, person=person, state=new_state)
+            alerts = catalogue.alerts_from_facts(facts_from_answers(self.engine.flow, new_state))
             followups.after_submit(session, incident=incident, person_id=person.id,
-                                   debrief_id=debrief_id)
+                                   debrief_id=debrief_id, alerts=alerts)
             reply.record_id = debrief_id
             reply.incident_id = incident.id
             reply.flags = list(incident.flags)
@@ -92,16 +96,9 @@ class DebriefService:
                 "now": utcnow().isoformat(),
                 "options": {"children": children, "staff": colleagues}}
 
-    def _incident_line(self, session: Session, incident: Incident, setting: Setting) -> str:
-        child = session.get(Child, incident.child_id)
-        when = incident.occurred_at.astimezone(ZoneInfo(setting.timezone))
-        name = child.display_name if child else "a child"
-        return (f"This debrief is for the incident with {name} on "
-                f"{when:%a %d %b at %H:%M}. A colleague named you as involved.")
-
     def _submit(self, session: Session, *, person: Person, state: State) -> tuple[Incident, int]:
         assert person.id is not None
-        setting = session.get(Setting, person.setting_id)
+        setting = crud.get_setting(session, setting_id=person.setting_id)
         assert setting is not None
         assert setting.id is not None
         if state.context.get("new_incident", True):
@@ -110,7 +107,7 @@ class DebriefService:
                 session, setting_id=setting.id, child_id=int(state.value("child")),
                 occurred_at=occurred_at(state, setting), reported_by_id=person.id, staff_ids=staff)
         else:
-            found = session.get(Incident, int(state.context["incident_id"]))
+            found = crud.get_incident(session, incident_id=int(state.context["incident_id"]))
             assert found is not None
             incident = found
         debrief = crud.save_debrief(
@@ -139,12 +136,7 @@ def pending_debriefs(session: Session, person: Person) -> list[str]:
     last = crud.last_conversation(session, person_id=person.id, flow_id=STAFF_DEBRIEF)
     if last is not None and State.model_validate_json(last.state).status not in FINISHED:
         lines.append("• Your debrief in progress: send /debrief to carry on.")
-    setting = session.get(Setting, person.setting_id)
-    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+    zone = crud.setting_zone(session, setting_id=person.setting_id)
     for incident in crud.pending_debrief_incidents(session, person_id=person.id):
-        child = session.get(Child, incident.child_id)
-        name = child.display_name if child else "a child"
-        when = incident.occurred_at.astimezone(zone)
-        lines.append(f"• A debrief for the incident with {name} on {when:%a %d %b at %H:%M}: "
-                     "send /debrief.")
+        lines.append(f"• A debrief for {incident_title(session, incident, zone)}: send /debrief.")
     return lines

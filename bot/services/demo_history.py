@@ -194,7 +194,7 @@ def generate(session: Session, *, setting_id: int, months: int, now: datetime | 
              seed: int = 35) -> DemoHistory:
     """Add synthetic children, staff and `months` of incidents with the planted patterns."""
     now = now or utcnow()
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         raise ValueError(f"There is no setting {setting_id}.")
     rng = random.Random(seed)

@@ -23,7 +23,7 @@ from dialogues.flow import Flow, QuestionType, load_flow
 from storage import crud, reviews
 from storage import followups as followup_store
 from storage.insights import child_spoken_at
-from storage.models import Child, Incident, Person, Review, Setting
+from storage.models import Incident, Review, Setting
 from storage.types import utcnow
 
 # Asked for the staff member's own sake, promised not to be part of the child's record.
@@ -56,8 +56,8 @@ def export_records(session: Session, *, setting_id: int | None = None,
 def _record(session: Session, *, incident: Incident, names: Names,
             now: datetime) -> dict[str, Any]:
     assert incident.id is not None
-    setting = session.get(Setting, incident.setting_id)
-    child = session.get(Child, incident.child_id)
+    setting = crud.get_setting(session, setting_id=incident.setting_id)
+    child = crud.get_child(session, child_id=incident.child_id)
     flow = load_flow("staff_debrief")
     debriefs: list[dict[str, Any]] = []
     for debrief in crud.debriefs_of(session, incident_id=incident.id):
@@ -98,7 +98,7 @@ def _person(session: Session, names: Names, person_id: int | None) -> str | None
         return None
     if person_id in names.people:
         return names.people[person_id]
-    person = session.get(Person, person_id)
+    person = crud.get_person(session, person_id=person_id)
     return person.display_name if person else None
 
 

@@ -19,14 +19,14 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.followups.schedule import Policy as FollowUpPolicy
 from bot.followups.schedule import PolicyError
+from storage import crud
 from storage import followups as followup_store
 from storage import insights as store
-from storage.models import Child, Person, Setting, SettingKind
+from storage.models import Setting, SettingKind
 from storage.types import utcnow
 
 FLAG_NAMES = ("escalating_for_child", "frequent_for_child", "staff_cluster", "shift_cluster",
@@ -154,7 +154,7 @@ def _shifts(value: Any) -> tuple[tuple[str, str, str], ...]:
 
 def load_policy(session: Session, *, setting_id: int) -> PatternPolicy:
     """A setting's pattern policy: its kind's defaults and its stored overrides."""
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     kind = setting.kind if setting else SettingKind.children_home
     return PatternPolicy.for_setting(kind=kind, overrides=store.policy_overrides(
         session, setting_id=setting_id))
@@ -163,7 +163,7 @@ def load_policy(session: Session, *, setting_id: int) -> PatternPolicy:
 def save_policy(session: Session, *, setting_id: int, overrides: Mapping[str, Any]) -> PatternPolicy:
     """Validate and store a setting's pattern overrides (merged over what it had)."""
     merged = {**store.policy_overrides(session, setting_id=setting_id), **overrides}
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     policy = PatternPolicy.for_setting(kind=setting.kind if setting else "", overrides=merged)
     store.set_policy_overrides(session, setting_id=setting_id, overrides=merged)
     return policy
@@ -212,10 +212,7 @@ class Names:
 
 def names_of(session: Session, *, setting_id: int) -> Names:
     """The names of a setting's children and people (including those who have left)."""
-    children = {c.id: c.display_name for c in session.exec(
-        select(Child).where(Child.setting_id == setting_id)) if c.id is not None}
-    people = {p.id: p.display_name for p in session.exec(
-        select(Person).where(Person.setting_id == setting_id)) if p.id is not None}
+    children, people = crud.names_in_setting(session, setting_id=setting_id)
     return Names(children=children, people=people)
 
 
@@ -443,7 +440,7 @@ def pattern_flags(session: Session, *, setting_id: int, as_of: datetime | None =
                   names: Names | None = None, refresh: bool = True) -> list[PatternFlag]:
     """Every pattern flag of a setting in the window ending at `as_of` (one child or staff member)."""
     as_of = as_of or utcnow()
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         return []
     if refresh:
@@ -459,9 +456,7 @@ def pattern_flags(session: Session, *, setting_id: int, as_of: datetime | None =
     limits = {task: deadlines[task].total_seconds() / 3600 for task in ("debrief", "review",
                                                                         "childview")}
     names = names or names_of(session, setting_id=setting_id)
-    children = 0 if child_id is not None else int(session.exec(
-        select(sa.func.count()).select_from(Child).where(
-            Child.setting_id == setting_id, col(Child.active).is_(True))).one())
+    children = 0 if child_id is not None else crud.count_children(session, setting_id=setting_id)
     context = _Context(as_of=as_of, history=history, children=children, limits=limits)
     flags: list[PatternFlag] = []
     for rule in RULES.values():
@@ -546,7 +541,7 @@ def summary(session: Session, *, setting_id: int, start: datetime, end: datetime
             now: datetime | None = None, with_flags: bool = True) -> Summary:
     """A setting's numbers between start and end, with the pattern flags as of `end` (or now)."""
     now = now or utcnow()
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         raise ValueError(f"There is no setting {setting_id}.")
     store.refresh_facts(session, setting_id=setting_id)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot.services import access, charts
 from bot.services import insights as service
 from bot.services.report import build_report
+from storage import crud
 from storage.models import Person, Role, Setting
 from storage.types import utcnow
 
@@ -55,7 +56,7 @@ class ReportFile:
 
 def check_manager(session: Session, *, person: Person, action: str) -> Setting:
     """The manager's setting, or a polite refusal (audited) for staff, children and admins."""
-    setting = session.get(Setting, person.setting_id)
+    setting = crud.get_setting(session, setting_id=person.setting_id)
     if person.role != Role.manager or setting is None or setting.id is None:
         message = None if person.role == Role.child else MANAGERS_ONLY
         raise access.refuse(session, person=person, action=action, object_type="setting",

@@ -21,6 +21,7 @@ from sqlmodel import Session
 from bot.services import charts
 from bot.services import insights as service
 from bot.services.export import export_records
+from storage import crud
 from storage.models import Setting
 from storage.types import utcnow
 
@@ -205,7 +206,7 @@ def build_report(session: Session, *, setting_id: int, start: datetime, end: dat
                  actor_id: int | None = None, now: datetime | None = None) -> bytes:
     """The inspection PDF of one setting for incidents in [start, end), as bytes."""
     now = now or utcnow()
-    setting = session.get(Setting, setting_id)
+    setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         raise ValueError(f"There is no setting {setting_id}.")
     zone = ZoneInfo(setting.timezone)

@@ -17,14 +17,17 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from bot.followups import planner
+from bot.followups.messages import incident_title
 from bot.services import access
 from bot.services.insights import flags_for_incident
 from bot.services.runner import STAFF_DEBRIEF, FlowReply, FlowRunner, Notice
-from dialogues.engine import FLAG_TEXT, Button, Inbound, Outbound, State
+from dialogues import buttons
+from dialogues.engine import Button, Inbound, Outbound, State
 from dialogues.flow import Flow, Question, QuestionType, load_flow
+from nlu.catalogue import staff_text
 from storage import crud
 from storage import reviews as store
-from storage.models import Child, Incident, Person, Review, Role, Setting
+from storage.models import Incident, Person, Review, Role
 from storage.types import utcnow
 
 MANAGER_REVIEW = "manager_review"
@@ -83,17 +86,8 @@ def _ordinal(number: int) -> str:
 
 
 def _local(session: Session, incident: Incident) -> tuple[datetime, ZoneInfo]:
-    setting = session.get(Setting, incident.setting_id)
-    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
+    zone = crud.setting_zone(session, setting_id=incident.setting_id)
     return incident.occurred_at.astimezone(zone), zone
-
-
-def incident_title(session: Session, incident: Incident) -> str:
-    """'the incident with Robin on Tue 03 Nov at 19:00'."""
-    child = session.get(Child, incident.child_id)
-    when, _ = _local(session, incident)
-    name = child.display_name if child else "a child"
-    return f"the incident with {name} on {when:%a %d %b at %H:%M}"
 
 
 def pattern_lines(session: Session, *, incident: Incident, days: int = PATTERN_DAYS) -> list[str]:
@@ -101,9 +95,9 @@ def pattern_lines(session: Session, *, incident: Incident, days: int = PATTERN_D
     assert incident.id is not None
     start, end = incident.occurred_at - timedelta(days=days), incident.occurred_at
     lines: list[str] = []
-    child = session.get(Child, incident.child_id)
+    child = crud.get_child(session, child_id=incident.child_id)
     name = child.display_name if child else "this child"
-    for_child = store.incidents_between(session, setting_id=incident.setting_id, start=start,
+    for_child = crud.incidents_between(session, setting_id=incident.setting_id, start=start,
                                         end=end, child_id=incident.child_id)
     count = len(for_child)
     line = f"This is the {_ordinal(count)} incident for {name} in the last {days} days"
@@ -114,13 +108,13 @@ def pattern_lines(session: Session, *, incident: Incident, days: int = PATTERN_D
         if times >= 2:
             line += f", {_count_word(times, count)} {band}"
     lines.append(line + ".")
-    everyone = store.incidents_between(session, setting_id=incident.setting_id, start=start, end=end)
+    everyone = crud.incidents_between(session, setting_id=incident.setting_id, start=start, end=end)
     involved = store.staff_by_incident(session, incident_ids=[i.id for i in everyone if i.id])
     this_staff = involved.get(incident.id, set())
     for person_id in sorted(this_staff):
         times = sum(1 for people in involved.values() if person_id in people)
         if times >= 2:
-            person = session.get(Person, person_id)
+            person = crud.get_person(session, person_id=person_id)
             who = person.display_name if person else "One staff member"
             lines.append(f"{who} was involved in {times} of the {len(everyone)} incidents here in "
                          f"the last {days} days.")
@@ -145,7 +139,7 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
     answers: dict[int, dict[str, Any]] = {}
     for debrief in debriefs:
         assert debrief.id is not None
-        person = session.get(Person, debrief.person_id)
+        person = crud.get_person(session, person_id=debrief.person_id)
         names[debrief.id] = (person.display_name if person else "Staff").split()[0]
         answers[debrief.id] = {a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)}
     lines: list[str] = []
@@ -170,7 +164,7 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
     people = [n for n in names.values()]
     status = [f"Debriefs in: {', '.join(people) if people else 'none yet'}"]
     if waiting:
-        missing = [session.get(Person, p) for p in waiting]
+        missing = [crud.get_person(session, person_id=p) for p in waiting]
         status.append("Still to come: " + ", ".join(p.display_name.split()[0] for p in missing if p))
     return status, lines
 
@@ -182,7 +176,7 @@ def overview(session: Session, *, incident: Incident) -> list[Outbound]:
     head = [f"📋 Review of {incident_title(session, incident)}", *status]
     if incident.flags:
         head += ["", "Points to reflect on (not a judgement):"]
-        head += [f"• {FLAG_TEXT.get(f, f.replace('_', ' '))}" for f in incident.flags]
+        head += [f"• {staff_text(f)}" for f in incident.flags]
     head += ["", "Patterns:", *(f"• {line}" for line in pattern_lines(session, incident=incident))]
     messages = [Outbound(text="\n".join(head))]
     if lines:
@@ -193,10 +187,10 @@ def overview(session: Session, *, incident: Incident) -> list[Outbound]:
 def signed_view(session: Session, *, review: Review) -> list[Outbound]:
     """A signed review, read-only: the answers, the actions, the addenda, and a way to add one."""
     assert review.id is not None
-    incident = session.get(Incident, review.incident_id)
+    incident = crud.get_incident(session, incident_id=review.incident_id)
     assert incident is not None
     flow = load_flow(MANAGER_REVIEW)
-    manager = session.get(Person, review.manager_id)
+    manager = crud.get_person(session, person_id=review.manager_id)
     _, zone = _local(session, incident)
     signed = review.signed_at.astimezone(zone) if review.signed_at else None
     lines = [f"🔒 Signed review of {incident_title(session, incident)}",
@@ -211,15 +205,16 @@ def signed_view(session: Session, *, review: Review) -> list[Outbound]:
     if actions:
         lines += ["", "Actions:"]
         for action in actions:
-            owner = session.get(Person, action.owner_id) if action.owner_id else None
+            owner = crud.get_person(session, person_id=action.owner_id) if action.owner_id else None
             lines.append(f"• {action.description} — {owner.display_name if owner else 'unassigned'}, "
                          f"by {action.due_at.astimezone(zone):%a %d %b}")
     for addendum in store.addenda_of(session, review_id=review.id):
-        author = session.get(Person, addendum.author_id)
+        author = crud.get_person(session, person_id=addendum.author_id)
         lines += ["", f"Addendum, {addendum.created_at.astimezone(zone):%a %d %b %Y at %H:%M}, by "
                       f"{author.display_name if author else 'a manager'}:", addendum.text]
-    buttons = [[Button(label="➕ Add an addendum", payload=f"rv:add:{review.id}")]]
-    return [Outbound(text="\n".join(lines), buttons=buttons)]
+    rows = [[Button(label="➕ Add an addendum", payload=buttons.opens(buttons.REVIEW_ADDENDUM,
+                                                                    review.id))]]
+    return [Outbound(text="\n".join(lines), buttons=rows)]
 
 
 # --- the service -----------------------------------------------------------------------------------
@@ -246,7 +241,7 @@ class ReviewService:
                 return FlowReply(messages=[Outbound(text=NOTHING_WAITING)], status="none")
             incident_id = waiting[0].id
         incident = access.check_review(session, person=person, incident_id=incident_id,
-                                       incident=session.get(Incident, incident_id))
+                                       incident=crud.get_incident(session, incident_id=incident_id))
         assert incident.id is not None
         signed = store.signed_review(session, incident_id=incident.id)
         if signed is not None:
@@ -276,8 +271,8 @@ class ReviewService:
 
     def start_addendum(self, session: Session, *, person: Person, review_id: int) -> FlowReply:
         """Begin a dated addendum to a signed review."""
-        review = session.get(Review, review_id)
-        incident = session.get(Incident, review.incident_id) if review else None
+        review = store.get_review(session, review_id=review_id)
+        incident = crud.get_incident(session, incident_id=review.incident_id) if review else None
         access.check_review(session, person=person, incident=incident, incident_id=
                             review.incident_id if review else None)
         assert review is not None
@@ -311,7 +306,7 @@ class ReviewService:
             return
         assert review.id is not None
         reply.record_id = review.id
-        incident = session.get(Incident, incident_id)
+        incident = crud.get_incident(session, incident_id=incident_id)
         assert incident is not None
         for action in store.actions_of(session, review_id=review.id):
             owner_id = action.owner_id or person.id
@@ -347,7 +342,7 @@ class ReviewService:
 
     def _add(self, session: Session, person: Person, state: State, reply: FlowReply) -> None:
         assert person.id is not None
-        review = session.get(Review, int(state.context["review_id"]))
+        review = store.get_review(session, review_id=int(state.context["review_id"]))
         assert review is not None
         addendum = store.add_addendum(session, review=review, author_id=person.id,
                                       text=str(state.value("text")))
@@ -360,12 +355,11 @@ def pending_reviews(session: Session, person: Person) -> list[str]:
     lines: list[str] = []
     if person.role == Role.manager:
         for incident in store.incidents_awaiting_review(session, setting_id=person.setting_id):
-            deadline = incident.occurred_at + timedelta(hours=48)
-            _, zone = _local(session, incident)
-            lines.append(f"• A review of {incident_title(session, incident)}, due by "
-                         f"{deadline.astimezone(zone):%a %d %b at %H:%M}: send /review.")
+            policy = planner.policy_for(session, setting_id=incident.setting_id)
+            deadline = policy.deadline("review", t0=incident.occurred_at)
+            due = f", due by {deadline.astimezone(policy.zone):%a %d %b at %H:%M}" if deadline else ""
+            lines.append(f"• A review of {incident_title(session, incident)}{due}: send /review.")
+    zone = crud.setting_zone(session, setting_id=person.setting_id)
     for action in store.open_actions_of(session, person_id=person.id):
-        setting = session.get(Setting, person.setting_id)
-        zone = ZoneInfo(setting.timezone if setting else "Europe/London")
         lines.append(f"• Action: {action.description} (by {action.due_at.astimezone(zone):%a %d %b})")
     return lines

@@ -33,10 +33,10 @@ from bot.telegram.transport import (
     with_retry,
 )
 from dialogues import values
+from dialogues.buttons import parse
 from dialogues.engine import Inbound, Outbound
 from storage import crud
 from storage.crud import InviteError
-from storage.models import Conversation, Person, Setting
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work:
     reply = work(session, person.id)
     step = Step(reply=reply)
     for notice in reply.notices:
-        target = session.get(Person, notice.person_id)
+        target = crud.get_person(session, person_id=notice.person_id)
         if target is not None and target.telegram_user_id is not None:
             step.notices.append((target.telegram_user_id,
                                  Outbound(text=notice.text, buttons=notice.buttons)))
@@ -127,7 +127,7 @@ def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work:
                                                   question_id=outbound.question_id)
             if previous is not None:
                 step.replace_ids[outbound.question_id] = previous.message_id
-    setting = session.get(Setting, person.setting_id)
+    setting = crud.get_setting(session, setting_id=person.setting_id)
     step.delete_after = setting.delete_chat_after_submit if setting is not None else True
     return step
 
@@ -199,12 +199,12 @@ async def finish_interrupted_cleanups(svc: Services, bot: Bot) -> int:
     def pending(session: Session) -> list[tuple[int, int, list[int], bool]]:
         found = []
         for conversation_id in crud.finished_conversations_with_messages(session):
-            conversation = session.get(Conversation, conversation_id)
+            conversation = crud.get_conversation(session, conversation_id=conversation_id)
             if conversation is None or json.loads(conversation.state or "{}").get("status") == "paused":
                 continue  # paused, not finished: its messages stay
             rows = crud.conversation_messages(session, conversation_id=conversation_id)
-            person = session.get(Person, conversation.person_id)
-            setting = session.get(Setting, person.setting_id) if person else None
+            person = crud.get_person(session, person_id=conversation.person_id)
+            setting = crud.get_setting(session, setting_id=person.setting_id) if person else None
             delete = setting.delete_chat_after_submit if setting is not None else True
             found.append((conversation_id, rows[0].chat_id, [r.message_id for r in rows], delete))
         return found
@@ -243,7 +243,8 @@ async def _show_pressed(context: Context, query: CallbackQuery, step: Step) -> N
     if step.reply is None or not step.reply.accepted or not isinstance(message, Message) \
             or _cleans_up(step.reply):
         return
-    scope = payload.partition("|")[0]
+    pressed = parse(payload)
+    scope = pressed.scope if pressed is not None else ""
     edits_it = any(o.replace_previous and o.question_id == scope for o in step.reply.messages)
     label = pressed_label(message, payload)
     if not edits_it and label:
@@ -273,7 +274,7 @@ async def start_command(update: Update, context: Context) -> None:
             person = crud.redeem_invite(session, code=code, telegram_user_id=user.id)
         except InviteError as exc:
             return str(exc), None
-        setting = session.get(Setting, person.setting_id)
+        setting = crud.get_setting(session, setting_id=person.setting_id)
         where = f" for {setting.name}" if setting is not None else ""
         role = str(person.role)
         text = f"Welcome to Flourish. You're set up as {role}{where}.\n\n" + help_text(role)

@@ -22,6 +22,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from dialogues.buttons import Kind, parse
 from dialogues.engine import Button, Outbound
 
 T = TypeVar("T")
@@ -162,7 +163,8 @@ def pressed_label(message: Message, payload: str) -> str | None:
     if markup is None:
         return None
     buttons = [b for row in markup.inline_keyboard for b in row]
-    if payload.endswith("|done"):
+    pressed = parse(payload)
+    if pressed is not None and pressed.kind is Kind.done:
         ticked = [b.text.removeprefix("✅ ") for b in buttons if b.text.startswith("✅ ")]
         return ", ".join(ticked) or None
     for button in buttons:

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from anyio import from_thread
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -40,8 +39,8 @@ from bot.web.initdata import InitDataError, validate
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage import web as web_store
-from storage.db import get_engine, session_scope
-from storage.models import Debrief, Incident, Person, Role
+from storage.db import get_engine, ping, session_scope
+from storage.models import Person, Role
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -120,7 +119,7 @@ class Dashboard:
     def healthz(self, request: Request) -> Response:
         """200 when the database answers."""
         with self.db() as session:
-            session.exec(sa.select(sa.literal(1)))
+            ping(session)
         return PlainTextResponse("ok")
 
     async def telegram_sign_in(self, request: Request) -> Response:
@@ -173,7 +172,7 @@ class Dashboard:
     def _link_sign_in(self, request: Request, token: str) -> Response:
         with self.db() as session:
             person_id = web_store.redeem_login_link(session, token=token, now=self.config.clock())
-            person = session.get(Person, person_id) if person_id is not None else None
+            person = crud.get_person(session, person_id=person_id) if person_id is not None else None
             if person is None or not person.active or person.role == Role.child:
                 crud.record_audit(session, actor_id=person_id, action="web_sign_in_refused",
                                   detail={"via": "link"})
@@ -228,7 +227,7 @@ class Dashboard:
                                  message=NOT_SIGNED_IN)
             try:
                 debrief = access.check_debrief(session, person=person,
-                                               debrief=session.get(Debrief, debrief_id),
+                                               debrief=crud.get_debrief(session, debrief_id=debrief_id),
                                                debrief_id=debrief_id)
             except access.Refused as exc:
                 return self.refused(request, exc, person)
@@ -257,7 +256,7 @@ class Dashboard:
             assert person.id is not None
             try:
                 access.check_review(session, person=person, incident_id=incident_id,
-                                    incident=session.get(Incident, incident_id))
+                                    incident=crud.get_incident(session, incident_id=incident_id))
             except access.Refused as exc:
                 return self.refused(request, exc, person)
             if inbound is not None and self._reviewing(session, person.id, incident_id):
@@ -270,7 +269,7 @@ class Dashboard:
                             if not m.text.startswith(("📋 Review of", "Side by side"))]
             notices = [(target.telegram_user_id, Outbound(text=n.text, buttons=n.buttons))
                        for n in reply.notices
-                       if (target := session.get(Person, n.person_id)) is not None
+                       if (target := crud.get_person(session, person_id=n.person_id)) is not None
                        and target.telegram_user_id is not None]
             page = self.page(request, "review.html", person=person, incident_id=incident_id,
                              messages=[_message(m) for m in messages], status=reply.status)

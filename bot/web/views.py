@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.followups import planner
 from bot.followups.schedule import Policy
-from bot.services import access
+from bot.services import access, insights
 from bot.services.reviews import (
     MANAGER_REVIEW,
     NOT_SIDE_BY_SIDE,
@@ -26,12 +26,12 @@ from bot.services.reviews import (
     pattern_lines,
 )
 from bot.services.runner import STAFF_DEBRIEF
-from dialogues.engine import FLAG_TEXT
 from dialogues.flow import load_flow
+from nlu.catalogue import staff_text
 from storage import crud
 from storage import reviews as store
 from storage import web as web_store
-from storage.models import Child, Debrief, Incident, Person, Role, Setting
+from storage.models import Debrief, Person, Role, Setting
 from storage.web import IncidentFacts
 
 SHIFTS = (("early", "Early (07:00–15:00)", 7, 15), ("late", "Late (15:00–23:00)", 15, 23),
@@ -105,6 +105,7 @@ class Today:
     overdue: list[str]
     flags: list[tuple[str, list[int]]]
     narrative: bool
+    patterns: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 def _zone(setting: Setting | None) -> ZoneInfo:
@@ -114,7 +115,7 @@ def _zone(setting: Setting | None) -> ZoneInfo:
 def today(session: Session, *, person: Person, now: datetime) -> Today:
     """A manager's (or, without names, an admin's) setting today: open incidents and their clocks,
     overdue follow-ups and actions, and the points to reflect on raised this week."""
-    setting = session.get(Setting, person.setting_id)
+    setting = crud.get_setting(session, setting_id=person.setting_id)
     assert setting is not None
     assert setting.id is not None
     narrative = person.role == Role.manager
@@ -139,16 +140,23 @@ def today(session: Session, *, person: Person, now: datetime) -> Today:
     for row in week:
         for flag in row.flags:
             raised.setdefault(flag, []).append(row.id)
-    flags = [(FLAG_TEXT.get(f, f.replace("_", " ")), ids) for f, ids in sorted(raised.items())]
+    flags = [(staff_text(f), ids) for f, ids in sorted(raised.items())]
+    found = pattern_flags(session, setting_id=setting.id, as_of=now) if narrative else []
     return Today(setting=setting.name, incidents=incidents, overdue=overdue, flags=flags,
-                 narrative=narrative)
+                 narrative=narrative, patterns=found)
+
+
+def pattern_flags(session: Session, *, setting_id: int, as_of: datetime,
+                  child_id: int | None = None, staff_id: int | None = None,
+                  ) -> list[tuple[str, list[int]]]:
+    """The insights' patterns across incidents (sentence, incidents behind it), newest first."""
+    return [(flag.sentence, sorted(flag.incident_ids, reverse=True))
+            for flag in insights.pattern_flags(session, setting_id=setting_id, as_of=as_of,
+                                               child_id=child_id, person_id=staff_id)]
 
 
 def _child_names(session: Session, child_ids: list[int]) -> dict[int, str]:
-    if not child_ids:
-        return {}
-    rows = session.exec(select(Child).where(col(Child.id).in_(set(child_ids))))
-    return {c.id: c.display_name for c in rows if c.id is not None}
+    return crud.child_names(session, child_ids=child_ids)
 
 
 # --- a staff member's own debriefs ------------------------------------------------------------------
@@ -164,11 +172,11 @@ class OwnDebrief:
 def own_debriefs(session: Session, *, person: Person) -> list[OwnDebrief]:
     """The debriefs this person wrote, newest first."""
     assert person.id is not None
-    zone = _zone(session.get(Setting, person.setting_id))
+    zone = _zone(crud.get_setting(session, setting_id=person.setting_id))
     found = []
     for debrief in web_store.debriefs_by_person(session, person_id=person.id):
-        incident = session.get(Incident, debrief.incident_id) if debrief.incident_id else None
-        child = session.get(Child, incident.child_id) if incident else None
+        incident = crud.get_incident(session, incident_id=debrief.incident_id)
+        child = crud.get_child(session, child_id=incident.child_id) if incident else None
         when = incident.occurred_at.astimezone(zone) if incident else debrief.started_at
         found.append(OwnDebrief(id=debrief.id or 0, when=f"{when:%a %d %b %H:%M}",
                                 child=child.display_name if child else "a child"))
@@ -189,7 +197,7 @@ def debrief_rows(session: Session, *, debriefs: list[Debrief]) -> tuple[list[str
     answers: list[dict[str, Any]] = []
     for debrief in debriefs:
         assert debrief.id is not None
-        author = session.get(Person, debrief.person_id)
+        author = crud.get_person(session, person_id=debrief.person_id)
         names.append(author.display_name if author else "Staff")
         answers.append({a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)})
     rows = []
@@ -240,20 +248,21 @@ class IncidentPage:
 def incident_page(session: Session, *, person: Person, incident_id: int,
                   now: datetime) -> IncidentPage:
     """Everything about one incident for a manager of its setting (refused for anyone else)."""
-    incident = access.check_incident(session, person=person, incident=session.get(Incident, incident_id),
+    found = crud.get_incident(session, incident_id=incident_id)
+    incident = access.check_incident(session, person=person, incident=found,
                                      incident_id=incident_id)
     assert incident.id is not None
-    setting = session.get(Setting, incident.setting_id)
+    setting = crud.get_setting(session, setting_id=incident.setting_id)
     zone = _zone(setting)
     debriefs = [access.check_debrief(session, person=person, debrief=d, debrief_id=d.id)
                 for d in crud.debriefs_of(session, incident_id=incident.id)]
     names, rows = debrief_rows(session, debriefs=debriefs)
     done = {d.person_id for d in debriefs}
     waiting = [p.display_name for pid in crud.staff_of(session, incident_id=incident.id)
-               if pid not in done and (p := session.get(Person, pid)) is not None]
+               if pid not in done and (p := crud.get_person(session, person_id=pid)) is not None]
     facts = web_store.incident_facts(session, incidents=[incident])[0]
     policy = planner.policy_for(session, setting_id=incident.setting_id)
-    child = session.get(Child, incident.child_id)
+    child = crud.get_child(session, child_id=incident.child_id)
     when = incident.occurred_at.astimezone(zone)
     views = []
     for view in store.child_views_of(session, incident_id=incident.id):
@@ -269,7 +278,7 @@ def incident_page(session: Session, *, person: Person, incident_id: int,
     return IncidentPage(
         id=incident.id, title=f"{child.display_name if child else 'A child'}, {when:%a %d %b %Y %H:%M}",
         clocks=clocks(facts, policy=policy, now=now), names=names, rows=rows, waiting=waiting,
-        child_views=views, flags=[FLAG_TEXT.get(f, f.replace("_", " ")) for f in incident.flags],
+        child_views=views, flags=[staff_text(f) for f in incident.flags],
         patterns=pattern_lines(session, incident=incident), review=record)
 
 
@@ -286,18 +295,18 @@ def format_value(value: Any) -> str:
 
 def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecord:
     flow = load_flow(MANAGER_REVIEW)
-    manager = session.get(Person, review.manager_id)
+    manager = crud.get_person(session, person_id=review.manager_id)
     saved = store.review_answers(review)
     answers = [(q.short, format_answer(q, saved[q.id]["status"], saved[q.id]["value"], limit=2000))
                for q in flow.questions if q.id in saved and not q.id.startswith("action_")]
     actions = []
     for action in store.actions_of(session, review_id=review.id):
-        owner = session.get(Person, action.owner_id) if action.owner_id else None
+        owner = crud.get_person(session, person_id=action.owner_id) if action.owner_id else None
         actions.append(f"{action.description} — {owner.display_name if owner else 'unassigned'}, "
                        f"by {action.due_at.astimezone(zone):%a %d %b}")
     addenda = []
     for addendum in store.addenda_of(session, review_id=review.id):
-        author = session.get(Person, addendum.author_id)
+        author = crud.get_person(session, person_id=addendum.author_id)
         addenda.append(f"{addendum.created_at.astimezone(zone):%a %d %b %Y %H:%M}, "
                        f"{author.display_name if author else 'a manager'}: {addendum.text}")
     return ReviewRecord(manager=manager.display_name if manager else "a manager",
@@ -312,6 +321,7 @@ def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecor
 class Patterns:
     period: str
     total: int
+    across: list[tuple[str, list[int]]]
     by_child: list[tuple[str, int]]
     by_staff: list[tuple[str, int]]
     by_shift: list[tuple[str, int]]
@@ -337,7 +347,7 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
     if person.role != Role.manager:
         raise access.refuse(session, person=person, action="open_patterns", object_type="setting",
                             object_id=person.setting_id)
-    setting = session.get(Setting, person.setting_id)
+    setting = crud.get_setting(session, setting_id=person.setting_id)
     assert setting is not None
     assert setting.id is not None
     zone = _zone(setting)
@@ -365,9 +375,11 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
             flagged.setdefault(flag, []).append((row.id, f"{at:%d %b %H:%M}"))
     return Patterns(
         period=PERIODS.get(period, PERIODS["28"]), total=len(local),
+        across=pattern_flags(session, setting_id=setting.id, as_of=now, child_id=child_id,
+                             staff_id=staff_id),
         by_child=by_child.most_common(), by_staff=by_staff.most_common(),
         by_shift=[(label, by_shift.get(name, 0)) for name, label, _, _ in SHIFTS],
-        flags=[(FLAG_TEXT.get(f, f.replace("_", " ")), rows) for f, rows in sorted(flagged.items())],
+        flags=[(staff_text(f), rows) for f, rows in sorted(flagged.items())],
         children=sorted(children.items()), staff=sorted(people.items()),
         chosen={"period": period, "child": str(child_id or ""), "staff": str(staff_id or ""),
                 "shift": shift or ""})

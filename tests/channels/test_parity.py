@@ -175,7 +175,7 @@ def walk_console(console: Console, answers: dict[str, str], latest: Reply | None
             return
         assert asked, f"no question: {[m.text for m in latest.messages]}"
         latest = console.say(answers.get(asked[-1], "skip"))
-    raise AssertionError("never reached the summary")
+    raise AssertionError(f"never reached the summary: {[m.text[:80] for m in latest.messages]}")
 
 
 # --- Telegram ------------------------------------------------------------------------------------
