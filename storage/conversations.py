@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from storage.models import (
     ChatMessage,
@@ -68,6 +68,11 @@ def claim_update(session: Session, *, update_id: int) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def newest_update_id(session: Session) -> int | None:
+    """The highest update id recorded as processed (None when none is)."""
+    return session.exec(select(func.max(ProcessedUpdate.update_id))).one()
 
 
 def prune_updates(session: Session, *, older_than: datetime) -> int:
