@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from bot.followups_cli import app as followups_app
-from nlu.result import Interpreter
+from nlu.result import Interpreter, ParseResult
 from storage.config import get_config
 
 app = typer.Typer(help="Flourish: reflective debriefs after restraint or restriction.",
@@ -27,12 +27,15 @@ app.add_typer(followups_app, name="followups")
 
 
 def _add_nlu_commands() -> None:
+    """`flourish nlu ...`: added unless the command is one that never needs it (quicker start)."""
     from nlu.cli import app as nlu_app
 
     app.add_typer(nlu_app, name="nlu")
 
 
-_add_nlu_commands()
+QUICK_COMMANDS = ("run", "chat")  # started often, and timed: they skip importing the NLU's CLI
+if (sys.argv[1:2] or [""])[0] not in QUICK_COMMANDS:
+    _add_nlu_commands()
 
 
 class ExportFormat(StrEnum):
@@ -116,9 +119,9 @@ def chat(
             person = staff[0] if staff else None
     if person is None:
         raise _fail("No such person. See `flourish admin list`.")
-    interpreter = None if plain else _interpreter()
-    raise typer.Exit(run_chat(person=person, conversations=Conversations(interpreter=interpreter),
-                              command=command))
+    nlu = None if plain else LoadedLater()  # starts loading once the first question is shown
+    raise typer.Exit(run_chat(person=person, conversations=Conversations(interpreter=nlu),
+                              command=command, on_ready=nlu.start if nlu else None))
 
 
 def _interpreter(*, background: bool = False) -> Interpreter:
@@ -126,6 +129,26 @@ def _interpreter(*, background: bool = False) -> Interpreter:
 
     config = get_config()
     return get_interpreter(config.nlu_backend, rasa_url=config.rasa_url, background=background)
+
+
+class LoadedLater:
+    """The NLU, loaded in a background thread once `start()` is called (at the latest, at the
+    first message it must read): a channel starts it once it is ready, so loading spaCy does not
+    slow down its own start."""
+
+    def __init__(self) -> None:
+        self._inner: Interpreter | None = None
+
+    def start(self) -> None:
+        """Begin loading (once)."""
+        if self._inner is None:
+            self._inner = _interpreter(background=True)
+
+    def parse(self, text: str) -> ParseResult:
+        """Read one message (waits for the load to finish)."""
+        self.start()
+        assert self._inner is not None
+        return self._inner.parse(text)
 
 
 # --- run ----------------------------------------------------------------------------------------
@@ -170,8 +193,9 @@ def run(
                            webhook_url=webhook_url, host=listen, port=port,
                            secret_token=secret_token, path=urlparse(webhook_url).path or "/telegram")
         return
+    nlu = LoadedLater()
     try:
-        run_bot(config=config, interpreter=_interpreter(background=True),
+        run_bot(config=config, interpreter=nlu, on_ready=nlu.start,
                 webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
     except TokenRejected as exc:
         raise _fail(str(exc)) from None

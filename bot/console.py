@@ -144,12 +144,16 @@ def run_chat(
     stdin: TextIO = sys.stdin,
     write: Callable[[str], object] = print,
     command: str | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Run one person's conversations in the terminal until the one in hand is submitted,
-    cancelled or paused with nothing else open, or input ends."""
+    cancelled or paused with nothing else open, or input ends (`on_ready` runs once the first
+    messages are shown)."""
     assert person.id is not None
     console = Console(conversations=conversations, person_id=person.id, write=write)
     reply: Reply | None = console.command(command or first_command(person))
+    if on_ready is not None:
+        on_ready()
     while True:
         if reply is not None and (reply.status in ENDED or reply.status in ("none", "refused")) \
                 and not console.live():

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, delete, func, select
 
 from storage.models import (
     ChatMessage,
@@ -69,6 +69,11 @@ def claim_update(session: Session, *, update_id: int) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def newest_update_id(session: Session) -> int | None:
+    """The highest update id recorded as processed (None when none is)."""
+    return session.exec(select(func.max(ProcessedUpdate.update_id))).one()
 
 
 def prune_updates(session: Session, *, older_than: datetime) -> int:

@@ -12,8 +12,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import time
 import traceback
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 GUARD_GROUP = -10
 FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
+ENROLLED_CACHE_SECONDS = 60  # an enrolled person's updates skip the guard's query for this long
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
 DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
@@ -71,10 +73,14 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
             return
         svc = services(self)
         update_id = update.update_id
-        if await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
+        maybe_replayed = svc.replayed_up_to is None or update_id <= svc.replayed_up_to
+        if maybe_replayed and await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
             log.info("update %s was already processed; ignored", update_id)
             return
         await super().process_update(update)
+        if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
+            svc.claimed.discard(update_id)
+            return
         await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
 
 
@@ -156,7 +162,11 @@ async def enrolled_only(update: Update, context: Context) -> None:
     if message is not None and (message.text or "").split(" ", 1)[0].split("@")[0] == "/start":
         return
     svc = services(context)
+    seen = svc.enrolled.get(user.id)
+    if seen is not None and time.monotonic() - seen < ENROLLED_CACHE_SECONDS:
+        return
     if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
+        svc.enrolled[user.id] = time.monotonic()
         return
     await svc.db(lambda s: record_stranger(s, telegram_user_id=user.id,
                                            attempted=_attempted(update)))
@@ -220,6 +230,7 @@ async def post_init(app: App) -> None:
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
+    svc.replayed_up_to = await svc.db(lambda s: crud.newest_update_id(s)) or 0
     try:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
@@ -232,6 +243,8 @@ async def post_init(app: App) -> None:
     for extension in svc.extensions:
         if extension.post_init is not None:
             await extension.post_init(app)
+    if svc.on_ready is not None:  # runs as polling (or the webhook) begins
+        asyncio.get_running_loop().call_soon(svc.on_ready)
 
 
 async def post_shutdown(app: App) -> None:
@@ -298,6 +311,7 @@ def run_bot(
     *,
     config: Config,
     interpreter: Interpreter | None = None,
+    on_ready: Callable[[], None] | None = None,
     webhook_url: str | None = None,
     listen: str = "127.0.0.1",
     port: int = 8443,
@@ -306,6 +320,7 @@ def run_bot(
     """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
+    services(app).on_ready = on_ready
     try:
         if webhook_url is None:
             log.info("Flourish bot: polling for updates")

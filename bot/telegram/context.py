@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -54,6 +54,12 @@ class Services:
     conversations: Conversations
     interpreter: Interpreter | None
     extensions: list[Extension]
+    on_ready: Callable[[], None] | None = None  # called once the bot is up (the NLU starts loading)
+    # Updates above this id were never seen before this process started: no need to ask the
+    # database whether they were processed (None: ask for every update).
+    replayed_up_to: int | None = None
+    claimed: set[int] = field(default_factory=set)  # update ids a handler recorded in its transaction
+    enrolled: dict[int, float] = field(default_factory=dict)  # Telegram id -> when last seen enrolled
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""

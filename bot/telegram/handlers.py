@@ -11,6 +11,7 @@ so a submitted debrief's questions and answers can be deleted when the setting a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -103,6 +104,7 @@ class Step:
     reply: Reply | None = None
     notes: list[str] = field(default_factory=list)
     duplicate: bool = False
+    claimed: bool = False  # the update id was recorded in this transaction
     replace_ids: dict[str, int] = field(default_factory=dict)
     delete_after: bool = True
     notices: list[tuple[int, Outbound]] = field(default_factory=list)  # (chat id, message)
@@ -120,11 +122,11 @@ def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work:
         return Step(duplicate=True)
     person = crud.person_by_telegram_id(session, telegram_user_id=user_id)
     if person is None or person.id is None:
-        return Step(notes=[NOT_ENROLLED])
+        return Step(notes=[NOT_ENROLLED], claimed=True)
     reply = work(session, person.id)
     if reply.submitted_debrief_id is not None:
         kill_point("before_commit")
-    step = Step(reply=reply)
+    step = Step(reply=reply, claimed=True)
     for notice in reply.notices:
         target = crud.get_person(session, person_id=notice.person_id)
         if target is not None and target.telegram_user_id is not None:
@@ -305,11 +307,13 @@ async def run(update: Update, context: Context, work: Work, *, incoming: Message
     step = await svc.db(lambda s: _step(
         s, update_id=update.update_id, user_id=user.id, chat_id=chat.id, work=work,
         incoming_message_id=incoming.message_id if incoming else None))
+    if step.claimed:
+        svc.claimed.add(update.update_id)
     if step.duplicate:
         return
-    if pressed is not None:
-        await _show_pressed(context, pressed, step)
     await _deliver(context, chat.id, step)
+    if pressed is not None:  # after the next question has gone: it is what the person waits for
+        await _show_pressed(context, pressed, step)
 
 
 async def _show_pressed(context: Context, query: CallbackQuery, step: Step) -> None:
@@ -435,11 +439,14 @@ async def on_button(update: Update, context: Context) -> None:
     """A pressed inline button: step the conversation and edit the pressed message to show it."""
     query = update.callback_query
     assert query is not None
-    await acknowledge(query)
+    answered = asyncio.create_task(acknowledge(query))  # the spinner stops while the step runs
     inbound = Inbound.pressed(query.data or "")
     conversations = services(context).conversations
-    await run(update, context, lambda s, person_id: conversations.handle(
-        s, person_id=person_id, inbound=inbound), pressed=query)
+    try:
+        await run(update, context, lambda s, person_id: conversations.handle(
+            s, person_id=person_id, inbound=inbound), pressed=query)
+    finally:
+        await answered
 
 
 UNSUPPORTED_ATTRIBUTES = ("sticker", "photo", "voice", "video", "video_note", "audio", "animation",

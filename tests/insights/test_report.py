@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.ci import skip_or_fail
 
 from bot.services import insights
 from bot.services.demo_history import PLANTED, Measure, record_incident

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (the tables, for SQLModel.metadata)
-from storage.migrate import downgrade, revisions, upgrade
+from storage.migrate import downgrade, head_revision, revisions, upgrade
 
 
 def tables_and_columns(engine: Engine) -> dict[str, set[str]]:
@@ -44,3 +44,12 @@ def test_the_migrated_schema_is_the_models_schema(db_engine: Engine) -> None:
     expected = {table.name: {c.name for c in table.columns}
                 for table in SQLModel.metadata.sorted_tables}
     assert tables_and_columns(db_engine) == expected
+
+
+def test_the_quick_head_check_agrees_with_alembic(db_engine: Engine) -> None:
+    """Start-up skips Alembic when the database is at the head read from the migration files."""
+    assert head_revision() == revisions()[-1]
+    assert current_revision(db_engine) == head_revision()
+    downgrade(db_engine, "-1")
+    upgrade(db_engine)  # not at the head: Alembic runs and brings it there
+    assert current_revision(db_engine) == head_revision()
