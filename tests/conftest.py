@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import Engine
+from support.ci import skip_or_fail
 
 from storage.config import get_config
 from storage.crypto import key_ring
@@ -23,15 +24,7 @@ from storage.migrate import upgrade
 POSTGRES_URL = os.environ.get(
     "FLOURISH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_SECRET_KEY = Fernet.generate_key().decode()
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip on a developer machine that lacks something; fail loudly in CI."""
-    if IN_CI:
-        pytest.fail(f"CI must run this test: {reason}")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

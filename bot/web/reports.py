@@ -1,6 +1,6 @@
 """The downloads of the Reports page: the inspection records of a manager's setting.
 
-CSV comes from `bot.export`, like `flourish export`. The PDF is the insights' inspection report
+CSV comes from `bot.services.export`, like `flourish export`. The PDF is the insights' inspection report
 (`bot.services.report`) once it is on main; until then a plain PDF of the same records.
 Both cover a period (whole days in the setting's time zone).
 """

@@ -1,7 +1,7 @@
 """What each dashboard page shows, built from the services and storage (no HTTP in here).
 
 Each function takes a session, the signed-in person and plain arguments, and returns dataclasses
-the templates render. Who may see what comes from `bot.access`; every narrative read goes through
+the templates render. Who may see what comes from `bot.services.access`; every narrative read goes through
 it, so the audit table sees the same reads as in the chat.
 """
 

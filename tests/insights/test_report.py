@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support.ci import skip_or_fail
 
 from bot.services import insights
 from bot.services.demo_history import PLANTED, Measure, record_incident
@@ -66,11 +66,8 @@ def _known_incident(home: Home) -> int:
 def test_the_pdf_report_holds_every_regulation_35_field_and_a_chart_on_the_cover(
         home: Home, flourish_env: dict[str, str], tmp_path: Path) -> None:
     missing = [t for t in ("pdftoppm", "pdftotext", "pdfimages") if shutil.which(t) is None]
-    if missing:  # as tests/conftest.py's skip_or_fail (a module named conftest is ambiguous here)
-        reason = f"{missing} (poppler-utils) not installed; scripts/setup installs it"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must run this test: {reason}")
-        pytest.skip(reason)
+    if missing:
+        skip_or_fail(f"{missing} (poppler-utils) not installed; scripts/setup installs it")
     incident_id = _known_incident(home)
     home.add(1, days_ago=2)  # another incident in the period
     pdf = tmp_path / "report.pdf"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 
-from bot.conversations import DebriefService
-from bot.demo import seed_demo
-from bot.export import export_records, to_csv, to_json
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from bot.services.debriefs import DebriefService
+from bot.services.demo import seed_demo
+from bot.services.export import export_records, to_csv, to_json
 from dialogues import values
 from dialogues.engine import Inbound, State
 from storage import crud
