@@ -4,41 +4,35 @@ debrief cancels the reminders they were owed (through the real flow, on SQLite a
 from __future__ import annotations
 
 from sqlmodel import select
+from support.debriefs import walk_debrief
 
-from bot.services.debriefs import DebriefService
 from bot.services.demo import seed_demo
-from dialogues.engine import Inbound
 from storage import crud
 from storage import followups as store
 from storage.db import session_scope
-from storage.models import FollowUp, Person, Role
+from storage.models import FollowUp, Role
 
-ANSWERS = ["2", "1", "yesterday", "7pm", "communal", "1, 2", "Jordan Demo",
-           "She'd had a phone call from home and was pacing", "4,5", "1, 2, 3", "2",
-           "We guided her to the sofa and held her arms seated", "2", "4", "2", "no", "no",
-           "She cried then asked for her blanket", "She said we were too rough", "2",
-           "Give her time after calls home", "submit"]
+ANSWERS = {
+    "wellbeing": "2", "incident_day": "yesterday", "incident_time": "7pm", "location": "communal",
+    "interventions": "1, 2", "communication": "She'd had a phone call from home and was pacing",
+    "triggers": "4,5", "tried_first": "1, 2, 3", "necessity": "2",
+    "describe": "We guided her to the sofa and held her arms seated", "noted_confirm": "yes",
+    "child_injured": "no", "staff_injured": "no", "ending": "She cried then asked for her blanket",
+    "child_experience": "She said we were too rough", "least_restrictive": "2",
+    "next_time": "Give her time after calls home",
+}
 
 
-def _debrief(service: DebriefService, person_id: int, answers: list[str]) -> int | None:
+def _debrief(person_id: int, *, colleagues: str) -> int | None:
     with session_scope() as session:
-        person = session.get(Person, person_id)
+        person = crud.get_person(session, person_id=person_id)
         assert person is not None
-        service.start_or_resume(session, person=person)
-    reply = None
-    for text in answers:
-        with session_scope() as session:
-            person = session.get(Person, person_id)
-            assert person is not None
-            reply = service.handle(session, person=person, inbound=Inbound.typed(text))
-    assert reply is not None
-    return reply.incident_id
+    return walk_debrief(person, ANSWERS, child_label="Robin (demo)", colleagues=colleagues).incident_id
 
 
 def test_submitting_a_debrief_plans_follow_ups_and_a_colleagues_debrief_cancels_theirs(
     flourish_env: dict[str, str]
 ) -> None:
-    service = DebriefService()
     with session_scope() as session:
         setting_id = seed_demo(session)
         alex, jordan = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))
@@ -46,7 +40,7 @@ def test_submitting_a_debrief_plans_follow_ups_and_a_colleagues_debrief_cancels_
     assert alex.id
     assert jordan.id
     assert morgan.id
-    incident_id = _debrief(service, alex.id, ANSWERS)
+    incident_id = _debrief(alex.id, colleagues="Jordan Demo")
     assert incident_id is not None
     with session_scope() as session:
         rows = list(session.exec(select(FollowUp).where(FollowUp.incident_id == incident_id)))
@@ -60,7 +54,7 @@ def test_submitting_a_debrief_plans_follow_ups_and_a_colleagues_debrief_cancels_
 
     # Jordan debriefs the same incident (the flow offers it first): their reminders stop.
     # (No child, day, time, place or colleagues to ask: the incident is known.)
-    _debrief(service, jordan.id, ANSWERS[:1] + ANSWERS[5:6] + ANSWERS[7:])
+    _debrief(jordan.id, colleagues="none")
     with session_scope() as session:
         owed = store.open_followups(session, incident_id=incident_id,
                                     kinds=["debrief_reminder", "debrief_overdue"])

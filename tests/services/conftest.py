@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.services.debriefs import DebriefService, Reply
-from dialogues.engine import Inbound
 from storage import crud
 from storage.db import session_scope
 from storage.models import ChildCreate, Person, PersonCreate, Role, SettingCreate, SettingKind
@@ -72,25 +70,6 @@ def home(db_engine: Engine) -> Home:
         return Home(setting_id=setting.id, other_setting_id=other.id, staff=staff, manager=manager,
                     other_manager=other_manager, child_user=child_user, child_id=child.id,
                     other_child_id=other_child.id)
-
-
-def walk_debrief(person: Person, answers: dict[str, str], *, child_label: str = "Robin (test)",
-                 colleagues: str = "none") -> Reply:
-    """Run one staff debrief through the service, answering by question id, and submit it."""
-    service = DebriefService()
-    given = {"child": child_label, "other_staff": colleagues, **answers}
-    with session_scope() as s:
-        reply = service.start_or_resume(s, person=person)
-    for _ in range(60):
-        last = reply.messages[-1]
-        if last.kind == "summary":
-            with session_scope() as s:
-                return service.handle(s, person=person, inbound=Inbound.pressed("summary|submit"))
-        assert last.question_id is not None, last.text
-        text = given.get(last.question_id, "skip")
-        with session_scope() as s:
-            reply = service.handle(s, person=person, inbound=Inbound.typed(text))
-    raise AssertionError("the debrief never reached its summary")
 
 
 def backdate(incident_id: int, *, days: float, hour: int, minute: int = 0) -> None:

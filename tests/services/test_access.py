@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from support.debriefs import walk_debrief
 
 from bot.services import access
 from bot.services.child_views import AssistedViewService, ChildViewService
@@ -13,7 +14,7 @@ from storage.db import session_scope
 from storage.models import AuditEvent, Debrief, Incident, Person
 from storage.types import utcnow
 
-from .conftest import DEBRIEF_ANSWERS, Home, walk_debrief
+from .conftest import DEBRIEF_ANSWERS, Home
 
 
 def refusals() -> list[AuditEvent]:

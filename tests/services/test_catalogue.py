@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
+from support.debriefs import walk_debrief
 
 from dialogues.flow import Option, load_flow
 from nlu import catalogue
@@ -12,7 +13,7 @@ from nlu.flags import FLAG_NAMES
 from storage.db import session_scope
 from storage.models import FollowUp
 
-from .conftest import DEBRIEF_ANSWERS, Home, walk_debrief
+from .conftest import DEBRIEF_ANSWERS, Home
 
 
 def test_every_flag_has_words_for_staff_and_only_force_that_hurts_or_punishes_is_unlawful() -> None:

@@ -5,12 +5,14 @@ opens shows what the child said."""
 
 from __future__ import annotations
 
+from support.debriefs import walk_debrief
+
 from bot.services.child_views import ChildViewService
 from bot.services.conversations import Conversations
 from dialogues.engine import Inbound
 from storage.db import session_scope
 
-from .conftest import DEBRIEF_ANSWERS, Home, walk_debrief
+from .conftest import DEBRIEF_ANSWERS, Home
 
 
 def child_says(home: Home, steps: list[tuple[str, str]]) -> None:

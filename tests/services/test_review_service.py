@@ -8,6 +8,7 @@ import json
 import pytest
 import sqlalchemy as sa
 from sqlmodel import select
+from support.debriefs import walk_debrief
 
 from bot.services.reviews import ReviewService, format_answer, pattern_lines, time_band
 from dialogues.engine import Inbound
@@ -18,7 +19,7 @@ from storage.db import session_scope
 from storage.models import AuditEvent, FollowUp, Incident, Review, ReviewAction, ReviewAddendum
 from storage.types import utcnow
 
-from .conftest import DEBRIEF_ANSWERS, Home, backdate, walk_debrief
+from .conftest import DEBRIEF_ANSWERS, Home, backdate
 
 REVIEW_ANSWERS = {
     "spoken_with_staff": "all", "legal_necessary": "yes",

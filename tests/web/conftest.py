@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 import uvicorn
-from services.conftest import DEBRIEF_ANSWERS, walk_debrief
+from services.conftest import DEBRIEF_ANSWERS
 from sqlalchemy.engine import Engine
 from support.botapi_standin import TOKEN
 from support.ci import skip_or_fail
+from support.debriefs import walk_debrief
 from support.telegram_fixtures import standin, telegram_config, telegram_env  # noqa: F401
 
 from bot.web.app import WebConfig, create_app
