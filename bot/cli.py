@@ -57,6 +57,16 @@ def _name(text: str) -> str:
     return name
 
 
+def _schedule(*, timezone: str, quiet_start: str, quiet_end: str) -> None:
+    """Refuse a time zone or quiet hours the follow-ups could not use (said plainly)."""
+    from bot.followups.schedule import Policy, PolicyError
+
+    try:
+        Policy.build(timezone=timezone, quiet_start=quiet_start, quiet_end=quiet_end)
+    except PolicyError as exc:
+        raise _fail(f"{exc}. Nothing was changed.") from exc
+
+
 def _prepare_database() -> None:
     from storage.crypto import KeyProblem
     from storage.migrate import upgrade
@@ -310,7 +320,9 @@ def add_setting(
     name: Annotated[str, typer.Option(help="The setting's name")],
     kind: Annotated[str, typer.Option(help="children_home, residential_special_school, "
                                            "secure_children_home or school")],
-    timezone: Annotated[str, typer.Option()] = "Europe/London",
+    timezone: Annotated[str, typer.Option(help="A time zone name")] = "Europe/London",
+    quiet_start: Annotated[str, typer.Option(help="Quiet hours start, HH:MM")] = "21:00",
+    quiet_end: Annotated[str, typer.Option(help="Quiet hours end, HH:MM")] = "07:00",
 ) -> None:
     """Add a setting (a home or a school)."""
     from storage import crud
@@ -320,11 +332,57 @@ def add_setting(
     if kind not in SettingKind.__members__:
         raise _fail(f"Unknown kind {kind!r}. Choose one of: {', '.join(SettingKind)}")
     name = _name(name)
+    _schedule(timezone=timezone, quiet_start=quiet_start, quiet_end=quiet_end)
     _prepare_database()
     with session_scope() as session:
         setting = crud.create_setting(session, data=SettingCreate(
-            name=name, kind=SettingKind(kind), timezone=timezone))
+            name=name, kind=SettingKind(kind), timezone=timezone, quiet_start=quiet_start,
+            quiet_end=quiet_end))
     typer.echo(f"Added setting {setting.id}: {name}")
+
+
+@admin_app.command("edit-setting")
+def edit_setting(
+    setting_id: Annotated[int, typer.Option("--setting")],
+    name: Annotated[str | None, typer.Option(help="A new name")] = None,
+    kind: Annotated[str | None, typer.Option(help="A new kind")] = None,
+    timezone: Annotated[str | None, typer.Option(help="A time zone name, like Europe/London")] = None,
+    quiet_start: Annotated[str | None, typer.Option(help="Quiet hours start, HH:MM")] = None,
+    quiet_end: Annotated[str | None, typer.Option(help="Quiet hours end, HH:MM")] = None,
+    delete_chat: Annotated[bool | None, typer.Option(
+        "--delete-chat/--keep-chat", help="Delete a debrief's questions from the chat after submit")]
+    = None,
+) -> None:
+    """Change a setting's name, kind, time zone, quiet hours or chat clean-up (checked first)."""
+    from storage import crud
+    from storage.db import session_scope
+    from storage.models import SettingKind
+
+    if kind is not None and kind not in SettingKind.__members__:
+        raise _fail(f"Unknown kind {kind!r}. Choose one of: {', '.join(SettingKind)}")
+    _prepare_database()
+    with session_scope() as session:
+        setting = crud.get_setting(session, setting_id=setting_id)
+        if setting is None:
+            raise _fail(f"No setting {setting_id}. See `flourish admin list`.")
+        _schedule(timezone=timezone or setting.timezone,
+                  quiet_start=quiet_start or setting.quiet_start,
+                  quiet_end=quiet_end or setting.quiet_end)
+        changed = []
+        for field, value in (("name", _name(name) if name is not None else None),
+                             ("kind", SettingKind(kind) if kind is not None else None),
+                             ("timezone", timezone), ("quiet_start", quiet_start),
+                             ("quiet_end", quiet_end), ("delete_chat_after_submit", delete_chat)):
+            if value is not None and getattr(setting, field) != value:
+                setattr(setting, field, value)
+                changed.append(field)
+        if not changed:
+            typer.echo(f"Setting {setting_id} already had those values; nothing changed.")
+            return
+        session.add(setting)
+        crud.record_audit(session, actor_id=None, action="setting_edited", object_type="setting",
+                          object_id=setting_id, detail={"fields": changed})
+    typer.echo(f"Changed setting {setting_id}: {', '.join(changed)}.")
 
 
 @admin_app.command("add-child")
@@ -337,13 +395,18 @@ def add_child(
     """Add a child to a setting."""
     from storage import crud
     from storage.db import session_scope
-    from storage.models import ChildCreate
+    from storage.models import ChildCreate, Role
 
     name = _name(name)
     _prepare_database()
     with session_scope() as session:
         if crud.get_setting(session, setting_id=setting_id) is None:
             raise _fail(f"No setting {setting_id}.")
+        if key_worker_id is not None and key_worker_id not in {
+                p.id for p in crud.list_people(session, setting_id=setting_id,
+                                               roles=(Role.staff, Role.manager))}:
+            raise _fail(f"No staff member {key_worker_id} in setting {setting_id} to be the key "
+                        "worker. See `flourish admin list`.")
         child = crud.create_child(session, data=ChildCreate(
             setting_id=setting_id, display_name=name, key_worker_id=key_worker_id,
             communication_needs=communication))

@@ -28,6 +28,7 @@ Status = Literal[
 MAX_ANSWER_CHARS = 100_000
 NLU_CONTROL_CONFIDENCE = 0.85
 NLU_CONTROL_MAX_WORDS = 8
+"""A distress message longer than this is kept as well as answered with support."""
 NARRATIVE_WORDS = 12  # a message this long at a choice question is an account, not a pick
 NOTE_WORDS = 2  # shorter unmatched messages are a failed pick, asked again
 
@@ -230,7 +231,7 @@ class Engine:
                         "Nothing you wrote is shared with them by this. Send /debrief whenever "
                         "you're ready to carry on.")
             elif action is Kind.carry_on:
-                state.status = "active"
+                state.status = "active" if state.current is not None else "summary"
                 return state, self._current_prompt(state)
             else:
                 text = "That's fine. I've paused here. Send /debrief whenever you're ready."
@@ -250,17 +251,25 @@ class Engine:
         action = self.flow.control_words.get(values.normalise(text)) or values.control_word(text)
         if action is not None:
             return self._control(state, question, action)
-        parse = self._read(text) if len(text.split()) <= NLU_CONTROL_MAX_WORDS else None
-        if parse is not None:
-            intent = parse.intent
-            wants_control = intent.confidence >= NLU_CONTROL_CONFIDENCE
-            if wants_control and intent.name == "distress":
-                return self._distress(state)
+        parse = self._read(text)  # any length: the NLU tells a request in a sentence from an answer
+        if parse is not None and parse.intent.confidence >= NLU_CONTROL_CONFIDENCE:
+            if parse.intent.name == "distress":
+                return self._distress_keeping_words(state, question, text)
             mapped = {"skip": "skip", "go_back": "back", "pause": "pause", "help": "help",
-                      "unsure": "unsure"}.get(intent.name)
-            if wants_control and mapped and question.type in (QuestionType.text,):
+                      "unsure": "unsure"}.get(parse.intent.name)
+            if mapped:
                 return self._control(state, question, mapped)
         return self._accept_typed_value(state, question, text[:MAX_ANSWER_CHARS])
+
+    def _distress_keeping_words(self, state: State, question: Question, text: str) -> Result:
+        """Offer support; a longer message is kept too: the answer to a free-text question, else a
+        note with the question."""
+        if len(text.split()) > NLU_CONTROL_MAX_WORDS:
+            if question.type is QuestionType.text:
+                state, _ = self._record(state, question, AnswerRecord(value=text[:MAX_ANSWER_CHARS]))
+            else:
+                state.notes.setdefault(question.id, []).append(text[:MAX_ANSWER_CHARS])
+        return self._distress(state)
 
     def _text_outside_question(self, state: State, text: str) -> Result:
         answer = values.yes_no(text)

@@ -20,7 +20,7 @@ from typing import Annotated, Any
 
 import typer
 
-from nlu.lexicon import TEST_FILE, TRAIN_FILE, load_training_data
+from nlu.lexicon import STAFF_WRITTEN_FILE, TEST_FILE, TRAIN_FILE, load_training_data
 from nlu.result import Interpreter
 
 app = typer.Typer(
@@ -92,44 +92,68 @@ def _table(title: str, rows: dict[str, dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _report_lines(title: str, summary: dict[str, Any]) -> list[str]:
+    out = [title,
+           f"intent accuracy {summary['intent_accuracy']:.3f}   macro F1 "
+           f"{summary['intent_macro_f1']:.3f}   ({summary['intent_examples']} examples)"]
+    out += _table("intent", summary["intents"])
+    if summary["entities"]:
+        out += _table("entity", summary["entities"] | {"(all, micro)": summary["entity_micro"]})
+    out += _table("flag", summary["flags"] | {"(all, micro)": summary["flag_micro"]})
+    out.append(f"fact accuracy on {summary['fact_examples']} descriptions: "
+               f"{summary['fact_accuracy_all']:.3f} (all keys), "
+               f"{summary['fact_records_exact']:.3f} wholly right; "
+               + ", ".join(f"{k} {v:.3f}" for k, v in summary["fact_accuracy"].items()))
+    out.append(f"safety inversions: {summary['inversions']}")
+    out.append("confusions (expected -> predicted: count): "
+               + (", ".join(f"{c['expected']}->{c['predicted']}: {c['count']}"
+                            for c in summary["confusion"]) or "none"))
+    return out
+
+
 @app.command()
 def evaluate(
     backend: Annotated[Backend, typer.Option(help="Which backend to score.")] = Backend.spacy,
     data: Annotated[Path, typer.Option(help="Held-out nlu.yml (facts.yml beside it).")] = TEST_FILE,
+    staff: Annotated[Path, typer.Option(help="The staff-written set.")] = STAFF_WRITTEN_FILE,
     rasa_url: Annotated[str | None, typer.Option(envvar="RASA_URL")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     mistakes: Annotated[bool, typer.Option(help="List every wrong example.")] = False,
 ) -> None:
-    """Score a backend on the held-out split: intents, entities, flags, facts, confusions."""
+    """Score a backend on the generated held-out split and on the staff-written set, side by side."""
     from nlu.evaluation import evaluate as run_evaluation
+    from nlu.evaluation import evaluate_staff_written
 
     with _interpreter(backend.value, rasa_url) as interpreter:
         report = run_evaluation(interpreter, data=data)
+        staff_report = evaluate_staff_written(interpreter, path=staff)
     summary = report.as_dict()
+    staff_summary = staff_report.as_dict()
     if as_json:
-        typer.echo(json.dumps(summary | ({"mistakes": report.mistakes} if mistakes else {})))
+        extra = {"mistakes": report.mistakes} if mistakes else {}
+        staff_extra = {"mistakes": staff_report.mistakes} if mistakes else {}
+        staff_extra |= {"inversion_cases": staff_report.inversions}
+        typer.echo(json.dumps(summary | extra | {"staff_written": staff_summary | staff_extra}))
         return
-    out = [f"backend {backend.value} on {data}",
-           f"intent accuracy {summary['intent_accuracy']:.3f}   macro F1 "
-           f"{summary['intent_macro_f1']:.3f}   ({summary['intent_examples']} examples)"]
-    out += _table("intent", summary["intents"])
-    out += _table("entity", summary["entities"] | {"(all, micro)": summary["entity_micro"]})
-    out += _table("flag", summary["flags"] | {"(all, micro)": summary["flag_micro"]})
-    out.append(f"fact accuracy on {summary['fact_examples']} descriptions: "
-               + ", ".join(f"{k} {v:.3f}" for k, v in summary["fact_accuracy"].items()))
-    out.append("confusions (expected -> predicted: count): "
-               + (", ".join(f"{c['expected']}->{c['predicted']}: {c['count']}"
-                            for c in summary["confusion"]) or "none"))
+    out = _report_lines(f"backend {backend.value} on the generated split {data}", summary)
     if mistakes:
         out += [f"  {json.dumps(m, ensure_ascii=False)}" for m in report.mistakes]
+    out += ["", *_report_lines(f"backend {backend.value} on the staff-written set {staff}",
+                               staff_summary)]
+    out += [f"  inversion {json.dumps(m, ensure_ascii=False)}" for m in staff_report.inversions]
+    if mistakes:
+        out += [f"  {json.dumps(m, ensure_ascii=False)}" for m in staff_report.mistakes]
     typer.echo("\n".join(out))
 
 
 # ---------------------------------------------------------------- benchmark
 def bench_messages() -> list[str]:
-    """The benchmark's messages: the held-out split (short answers and long descriptions)."""
+    """The benchmark's messages: the held-out split and the staff-written set."""
+    from nlu.evaluation import load_staff_written
+
     data = load_training_data(TEST_FILE)
-    return [text for texts in data.examples.values() for text in texts]
+    generated = [text for texts in data.examples.values() for text in texts]
+    return generated + [str(record["text"]) for record in load_staff_written()]
 
 
 def _latencies(interpreter: Interpreter, messages: list[str], *, rounds: int) -> dict[str, float]:

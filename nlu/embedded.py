@@ -2,9 +2,9 @@
 
 It is built on `spacy.blank("en")` (there is no official English pipeline on the package index):
 a bag-of-words `textcat` (exclusive classes, seeded, trained from `nlu/data/nlu.yml`) for the
-in-flow intents, and a PhraseMatcher over the lookup tables, synonyms and annotated examples of the
-same file for the entities, on token norms that fix small phone typos. Everything after that
-(negation, numbers, facts, flags) is `nlu.facts.build_result`, shared with the Rasa backend.
+in-flow intents, on words with small phone typos fixed. Everything after that (what the text
+mentions, negation, numbers, facts, flags) is `nlu.facts.build_result`, shared with the Rasa
+backend, so both backends read an account the same way.
 """
 
 from __future__ import annotations
@@ -21,14 +21,13 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 from spacy.training import Example
-from spacy.util import filter_spans, fix_random_seed, minibatch  # type: ignore[attr-defined]
+from spacy.util import fix_random_seed, minibatch  # type: ignore[attr-defined]
 
 from nlu.facts import MAX_ANALYSED_CHARS, build_result, normalise
-from nlu.lexicon import TRAIN_FILE, Speller, load_training_data, speller, surface_table
-from nlu.result import Entity, Intent, ParseResult
+from nlu.lexicon import TRAIN_FILE, Speller, load_training_data, speller
+from nlu.result import Intent, ParseResult
 
 SEED = 7
 EPOCHS = 20
@@ -122,12 +121,10 @@ def train(*, path: Path = TRAIN_FILE, directory: Path | None = None) -> Path:
 # ---------------------------------------------------------------- parsing
 @dataclass
 class EmbeddedInterpreter:
-    """The in-process parser: intents from textcat, entities from the phrase matcher."""
+    """The in-process parser: intents from textcat; mentions and facts from build_result."""
 
     nlp: Language
     speller: Speller
-    matcher: PhraseMatcher
-    labels: dict[int, tuple[str, str]]
 
     def parse(self, text: str) -> ParseResult:
         """Read one message of free text; never raises on odd input."""
@@ -140,8 +137,6 @@ class EmbeddedInterpreter:
         doc = self.nlp.make_doc(head)
         texts = [t.text for t in doc]
         words = [self.speller.fix(w) for w in texts]
-        for token, word in zip(doc, words, strict=True):
-            token.norm_ = word
         if words != texts:
             cat_doc = Doc(self.nlp.vocab, words=words, spaces=[bool(t.whitespace_) for t in doc])
         else:
@@ -155,28 +150,7 @@ class EmbeddedInterpreter:
             intent = Intent(name, round(float(cats[name]), 4))
         else:
             intent = UNKNOWN_WORDS_INTENT
-        by_span = {(s, e): m for m, s, e in self.matcher(doc)}
-        entities = []
-        for span in filter_spans([doc[s:e] for s, e in by_span]):
-            entity, value = self.labels[by_span[(span.start, span.end)]]
-            entities.append(Entity(entity, value, span.start_char, span.end_char))
-        return build_result(text, intent=intent, entities=entities)
-
-
-def _build_matcher(nlp: Language, path: Path) -> tuple[PhraseMatcher, dict[int, tuple[str, str]]]:
-    matcher = PhraseMatcher(nlp.vocab, attr="NORM")
-    labels: dict[int, tuple[str, str]] = {}
-    grouped: dict[str, list[Doc]] = {}
-    for surface, (entity, value) in sorted(surface_table(path).items()):
-        doc = nlp.make_doc(surface)
-        for token in doc:
-            token.norm_ = token.text
-        grouped.setdefault(f"{entity}|{value}", []).append(doc)
-    for key, docs in grouped.items():
-        matcher.add(key, docs)
-        entity, value = key.split("|")
-        labels[nlp.vocab.strings[key]] = (entity, value)
-    return matcher, labels
+        return build_result(text, intent=intent, entities=[])
 
 
 def load_interpreter(
@@ -198,8 +172,7 @@ def load_interpreter(
         raise FileNotFoundError(
             f"no trained NLU model for this data in {target}: run `flourish nlu train`"
         )
-    matcher, labels = _build_matcher(nlp, path)
-    return EmbeddedInterpreter(nlp=nlp, speller=speller(path), matcher=matcher, labels=labels)
+    return EmbeddedInterpreter(nlp=nlp, speller=speller(path))
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,9 @@
-"""Shared post-processing: from a text, an intent and raw entities to the full ParseResult.
+"""Shared post-processing: from a text and a backend's intent to the full ParseResult.
 
-Both backends (the embedded spaCy parser and the Rasa server) call `build_result`, so negation
-scope, canonical values, numbers, durations, staff counts, facts, flags and the "long answers are
-answers" rule are decided in one place and the two backends can only differ in what they spot.
+Both backends (the embedded spaCy parser and the Rasa server) call `build_result`, so what the text
+mentions (nlu.vocabulary), negation scope, whose injury (nlu.people), numbers, the hold's own
+duration, staff counts, facts, flags and control requests said in sentences (nlu.control) are
+decided in one place: the two backends can only differ in the intent they guess.
 """
 
 from __future__ import annotations
@@ -12,12 +13,21 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from nlu.control import (
+    ABOUT_THE_CHILD,
+    NEGATION,
+    NO_FIRST,
+    NO_NOUN,
+    SAYS_FINE,
+    YES_FIRST,
+    control_cue,
+)
 from nlu.flags import flags_from_facts
-from nlu.lexicon import CANONICAL, load_training_data, speller
+from nlu.lexicon import speller
+from nlu.people import BODY_PARTS, is_name, name_roles, role_of
 from nlu.result import CONTROL_INTENTS, Entity, Intent, ParseResult
+from nlu.vocabulary import keep_mention, sentence_of, spotter
 
-NOT_THE_PLACE = re.compile(r"\b(?:went|go|gone|going|goes|off|ready|back|sent|put)\s+(?:to\s+)?$")
-"""Before "bed" or "her room": "she went to bed after" says where the child went afterwards."""
 LIST_FACTS = {"hold_type": "hold_types", "location": "locations", "restriction": "restrictions",
               "equipment": "equipment"}
 BOOL_FACTS = {"medication": "prn_medication", "pain": "pain_inflicted",
@@ -101,8 +111,10 @@ _SHORT_UNIT = r"(?P<sunit>h|m|s)"
 DURATION = re.compile(
     rf"(?<![\w.:])(?P<a>{NUM_OR_FUZZY})(?:\s*(?:-|–|to|or)\s*(?P<b>{NUM}))?"
     rf"(?P<half>\s+and\s+a\s+half)?\s*(?:{_UNIT}\b|(?<=\d){_SHORT_UNIT}\b)"
-    rf"(?P<extra>\s*(?:and\s+)?(?:a\s+half|(?P<m>\d+|{_WORDNUM})\s*(?:minutes?|mins?|m)\b))?"
+    rf"(?P<extra>\s*(?:and\s+)?(?:a\s+half|(?P<m>\d+|{_WORDNUM})\s*(?:minutes?|mins?|m)\b"
+    r"|(?P<bare>[0-5]?\d)\b(?!\s*(?:staff|people|of|x\b|[:.]\d|am\b|pm\b|%))))?"
 )
+"""A length: "4 mins", "2-3 minutes", "an hour and a half", "1hr 10" (70 minutes)."""
 SPECIAL_DURATIONS: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"\b(?:an?\s+)?hour\s+and\s+a\s+half\b"), 90),
     (re.compile(r"\bhalf\s+(?:an?\s+)?hour\b"), 30),
@@ -110,6 +122,11 @@ SPECIAL_DURATIONS: list[tuple[re.Pattern[str], float]] = [
     (re.compile(r"\b(?:a|one)\s+min(?:ute)?\s+or\s+two\b"), 2),
 ]
 AFTER_NOT_DURATION = re.compile(r"\s*(?:later|ago|earlier|before(?:hand)?|after(?:wards)?\b)")
+FOR_UNTIL = re.compile(r"\bfor\s+(?:about\s+|approx\.?\s+|around\s+|roughly\s+|nearly\s+|maybe\s+"
+                       r"|a\s+good\s+)?$")
+CLAUSE_AFTER = re.compile(r"\s*(?:after|before)\s+(?:he|she|they|i|we|staff|yp|the|his|her|being|a"
+                          r"|an|it)\b")
+"""'held for 3 mins after he hit Sam': a length, then what led to it (not "an hour after")."""
 BEFORE_NOT_DURATION = re.compile(r"(?:\bevery|\bwithin|\bin the (?:last|first)|\bafter)\s*$")
 _TIME = r"(?P<{0}h>\d{{1,2}})(?:[:.](?P<{0}m>\d{{2}}))?\s*(?P<{0}p>am|pm)?"
 TIME_RANGE = re.compile(
@@ -170,9 +187,10 @@ def durations(low: str) -> list[tuple[int, int, float]]:
     for match in DURATION.finditer(low):
         if not free(*match.span()):
             continue
-        if AFTER_NOT_DURATION.match(low, match.end()) or BEFORE_NOT_DURATION.search(
-            low[max(0, match.start() - 20):match.start()]
-        ):
+        lead = low[max(0, match.start() - 20):match.start()]
+        held_for = FOR_UNTIL.search(lead) and CLAUSE_AFTER.match(low, match.end())
+        if (AFTER_NOT_DURATION.match(low, match.end()) and not held_for) or \
+                BEFORE_NOT_DURATION.search(lead):
             continue
         value = number(match.group("b") or match.group("a"))
         if value is None:
@@ -182,12 +200,47 @@ def durations(low: str) -> list[tuple[int, int, float]]:
             value += 0.5
         unit = (match.group("unit") or match.group("sunit") or "m")[0]
         minutes = value * {"h": 60.0, "m": 1.0, "s": 1 / 60}[unit]
-        if unit == "h" and match.group("m"):
-            minutes += number(match.group("m")) or 0
+        if unit == "h" and (match.group("m") or match.group("bare")):
+            minutes += number(match.group("m") or match.group("bare")) or 0
         if 0 < minutes <= 24 * 60:
             found.append((match.start(), match.end(), round(minutes, 2)))
             taken.append(match.span())
     return found
+
+
+HOLD_CONTEXT = re.compile(
+    r"\b(?:hold|held|holding|holds|restrain\w*|restraint|pi|hands[- ]on|physical\w*|seated|sat"
+    r"|standing|stood|prone|supine|floor|ground|escort\w*|guide[ds]?|guiding|door|locked|isolation"
+    r"|time[- ]?out|separation|kept\s+in|wrap|figure\s+of\s+four|elbows?|harness|safe\s+space"
+    r"|basket|kneeling|knelt|released|let\s+go|restriction|intervention)\b"
+)
+EPISODE_CONTEXT = re.compile(
+    r"\b(?:whole|all\s+in\s+all|overall|altogether|incident|episode|missing|awol|absent|gone"
+    r"|roof|escalat\w*|calm\w*|sat\s+with|stayed\s+with|waited|waiting|followed|following"
+    r"|been\s+in|crying|cried|journey|contact|police|talked|talking|search\w*|shift)\b"
+)
+"""Words around a length that is the whole episode, an absence or the aftermath, not the hold."""
+
+
+def hold_duration(low: str, found: list[tuple[int, int, float]]) -> float | None:
+    """The length of the hold or restriction itself among the lengths a text states.
+
+    A length in a clause about the hold wins over one about the whole episode, an absence or the
+    aftermath ("on the roof for an hour ... the hold itself 4 mins" is 4); among equals, the longest.
+    """
+    bounds = clause_bounds(low)
+    tied: list[float] = []
+    plain: list[float] = []
+    for start, end, minutes in found:
+        clause = _clause_of(bounds, start)
+        text = low[clause[0]:max(clause[1], end)]
+        if EPISODE_CONTEXT.search(text) and not HOLD_CONTEXT.search(text):
+            continue
+        (tied if HOLD_CONTEXT.search(text) and not EPISODE_CONTEXT.search(text) else plain).append(
+            minutes)
+    if tied:
+        return max(tied)
+    return max(plain) if plain else None
 
 
 # ---------------------------------------------------------------- staff counts
@@ -199,7 +252,16 @@ STAFF_FORM = re.compile(rf"\b(?:staff|staff\s+involved|staff\s+count|staff\s+num
                         rf"(?:involved\s*)?[:=-]\s*(?P<n>{NUM})\b")
 TEAM_OF = re.compile(rf"\bteam\s+of\s+(?P<n>{NUM})\b")
 PERSON_HOLD = re.compile(rf"(?<![\w:.])(?P<n>{NUM})[\s-]*(?:person|man|staff|people)[\s-]+"
-                         r"(?:hold|restraint|escort|intervention|team)")
+                         r"(?:[a-z]+\s+)?(?:hold|restraint|escort|intervention|team)")
+ORDINAL_JOINED = re.compile(r"\b(?:a|the)\s+(?P<n>third|fourth|fifth|sixth)\s+(?:(?:member\s+of\s+"
+                            r"staff|staff\s+member|staff|person|colleague|adult)\s+)?(?:joined|swapped"
+                            r"|came|stepped|took\s+over|arrived|helped)\b")
+ORDINALS = {"third": 3, "fourth": 4, "fifth": 5, "sixth": 6}
+THEN_MORE = re.compile(rf"\b(?:staff|of\s+us|people)\b[^.;]{{0,25}}?\bthen\s+(?P<n>{NUM})\b"
+                       r"(?!\s*(?:mins?|minutes?|hours?|hrs?|secs?|seconds?|[:.]\d|am\b|pm\b))")
+"""'two staff then a third swapped in', '2 staff at first and then 3': the most there were."""
+JOINED = re.compile(r"\b(?:joined|came\s+(?:in\s+)?to\s+help|came\s+to\s+assist|stepped\s+in"
+                    r"|took\s+over)\b")
 STAFF_TIMES = re.compile(r"\bstaff\s*x\s*(?P<n>\d+)\b|\bx\s*(?P<m>\d+)\s+staff\b")
 ME_BEFORE = re.compile(r"\b(?:me|myself|i)\s*(?:,|and|&|\+|n|plus)\s*$")
 ME_AFTER = re.compile(r"\s*(?:,|and|&|\+|n)\s*(?:me|myself|i)\b")
@@ -209,7 +271,7 @@ BOTH_OF_US = re.compile(r"\b(?:both|the two) of us\b")
 _ROLE = (r"(?:(?:my|a|the|another|one|other|an|our)\s+)*(?:other\s+)?(?:colleague|manager|deputy"
          r"|team\s+leader|shift\s+leader|senior|key\s?worker|teacher|ta|nurse|rsw|support\s+worker"
          r"|teaching\s+assistant|night\s+staff|waking\s+night|agency\s+(?:staff|worker)"
-         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead|staff)")
+         r"|member\s+of\s+staff|staff\s+member|co-?worker|supervisor|lead|staff|escort|driver)")
 _NAME = r"(?:[a-z][a-z'-]{1,20})"
 _PERSON = rf"(?:{_ROLE}|{_NAME})"
 _JOIN = r"\s*(?:,\s*)?(?:\band|&|\+|\bn)\s+|\s*,\s*"
@@ -259,7 +321,7 @@ def _is_person(original: str, previous: str = "") -> bool:
     global _NOT_NAMES
     if _NOT_NAMES is None:
         _NOT_NAMES = _not_name_words()
-    if " " in low or low in _NOT_NAMES or low in VERBS:
+    if " " in low or low in _NOT_NAMES or low in VERBS or not is_name(low):
         return False
     if original[:1].isupper():
         return True
@@ -273,6 +335,8 @@ def _count_people(chunk: str, *, from_right: bool, previous: str = "") -> int | 
         return None  # "she hit me, Dave came in" is not a list of staff
     people = [p.strip() for p in PERSON_SPLIT.split(chunk) if p.strip()]
     people = [p for p in people if p.lower() not in ("me", "myself", "i")]
+    if not people:  # "me and I'm ..." names nobody else
+        return None
     befores = [previous, *people[:-1]]
     pairs = list(zip(people, befores, strict=True))
     if from_right:
@@ -341,8 +405,14 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
                 counts.append(people)
     if BOTH_OF_US.search(low):
         counts.append(2)
+    for match in ORDINAL_JOINED.finditer(low):
+        counts.append(ORDINALS[match.group("n")])
+    for match in THEN_MORE.finditer(low):
+        value = number(match.group("n"))
+        if value is not None and value == int(value):
+            counts.append(int(value))
     if not counts and ON_MY_OWN.search(low):
-        counts.append(1)
+        counts.append(2 if JOINED.search(low) else 1)  # "just me at first, then Jo joined"
     return [c for c in counts if 0 < c <= 30]
 
 
@@ -350,7 +420,7 @@ def staff_counts(low: str, *, text: str | None = None) -> list[int]:
 BOUNDARY = re.compile(
     r"[.;!?\n]+(?=\s|$)|[;!?\n]|,|\s[-–]\s|\b(?:but|however|although|though|whereas|instead|then"
     r"|until|till|because|when|while|whilst|after|before|once|so|which|who|where|apart from"
-    r"|except)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
+    r"|except|other than)\b|\band\s+(?=(?:i|we|she|he|they|staff|yp|it|then|the|her|his|my|also)\b)"
 )
 NEG_CUE = re.compile(
     r"\b(?:no|not|never|without|nobody|neither|nor|nothing|zero|cannot|avoided|avoid"
@@ -362,11 +432,12 @@ HYPO_CUE = re.compile(
     r"\b(?:risk of|at risk|risk|prevent|prevented|preventing|to stop|stop (?:her|him|them)"
     r"|stopping|trying to|tried to|try to|attempt(?:ed|ing)? to|going to|threaten(?:ed|ing)? to"
     r"|could have|might have|would have|could|might|may|in case|potential|likely to|about to"
-    r"|wanted to|want to|asked to|if)\b"
+    r"|wanted to|want to|asked to|if|alleg\w*)\b"
 )
 POST_NEG = re.compile(
     r"^\s*(?:[:=-]+\s*)?(?:(?:was|were|is|are|has been|have been|had been|been|also)\s+)?"
-    r"(?:(?:not|never|n't)\s+(?:\w+\s+)?(?:given|needed|required|used|administered|sustained"
+    r"(?:(?:not|never|n't|wasn'?t|weren'?t|isn'?t|aren'?t|hasn'?t|haven'?t|hadn'?t)\s+(?:\w+\s+)?"
+    r"(?:given|needed|required|used|administered|sustained"
     r"|necessary|offered|taken|applied|noted|observed|seen|present|found|reported|happen\w*"
     r"|involved|done|carried out|utili[sz]ed|employed|warranted|appropriate|caused|inflicted"
     r"|an option)\b|(?:none|nil|n/a|refused|declined|unnecessary|avoided)\b|(?:no|x|0)\b(?!\s*\w))"
@@ -380,7 +451,19 @@ LIST_COMMA = re.compile(r"^\s*,\s*$")
 COMMA_GAP = re.compile(r"^\s*(?:,|and|,\s*and)?\s*$")
 
 
+DOUBLE_NEGATIVE = re.compile(r"\b(?:can'?t|cannot|couldn'?t|wouldn'?t|not)\s+(?:say|said|claim)\s+"
+                             r"(?:that\s+)?(?:no|nobody|no\s+one|no-one|noone|none|nothing)\b")
+REPORTED = re.compile(r"\b(?:he|she|they|yp|child|pupil)\s+(?:said|says|claims?|claimed|complained"
+                      r"|thinks|thought|felt|feels|reported|told\s+(?:me|us|staff))\b")
+"""What the child says happened is theirs to say: recorded, not read as a fact of the hold."""
+LIST_CUES = frozenset({"no", "zero", "nil", "without", "none", "free of"})
+"""Cues that deny a whole list ("no injuries, marks or bruises"), unlike "never went to the floor,
+held seated"."""
 MAX_CUE_WORDS = 6
+MAX_PLACE_CUE_WORDS = 2
+"""A place is denied only right after the cue: "not in his room", "not on the bus"."""
+CONTRAST = re.compile(r"\b(?:just|only|apart\s+from|except)\b")
+"""'no holds used, just a guide': what follows "just" is what was done."""
 MAX_HYPO_WORDS = 3
 
 
@@ -422,7 +505,14 @@ def _words(text: str) -> list[str]:
 
 def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) -> str:
     """"neg", "hypo" or "pos" for one entity, from the cues around it in its clause."""
+    if span.entity in ("pain", "injury") and NEG_CUE.search(low, span.start, span.end):
+        span.cue = "inside"
+        return "neg"  # "the hold wasn't hurting her"
     before = low[clause[0]:span.start]
+    if DOUBLE_NEGATIVE.search(before):  # "can't say no one was hurt" says nothing either way
+        return "hypo"
+    if REPORTED.search(before):  # "he says we punished him"
+        return "hypo"
     cue_end, kind = -1, ""
     for rx, name in ((NEG_CUE, "neg"), (HYPO_CUE, "hypo")):
         for match in rx.finditer(before):
@@ -436,7 +526,10 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
         listed = all(_listed(low[a.end:b.start], a, b) for a, b in itertools.pairwise(chain))
         limit = MAX_CUE_WORDS if kind == "neg" else MAX_HYPO_WORDS
         listed = listed and (len(chain) == 1 or not POST_POS.match(low[span.end:clause[1]]))
-        if listed and len(_words(low[cue_at:chain[0].start])) <= limit:
+        if span.entity == "location" and kind == "neg":
+            limit = MAX_PLACE_CUE_WORDS  # "harness wasn't used on the bus": the bus still was
+        between = low[cue_at:chain[0].start]
+        if listed and len(_words(between)) <= limit and not CONTRAST.search(between):
             return kind
     if QUESTION_NO.match(low, span.end, span.end + 40):  # "was prn given? no"
         span.cue = "post"
@@ -450,56 +543,110 @@ def _status(low: str, span: _Span, clause: tuple[int, int], spans: list[_Span]) 
 
 STAFF_WORDS = frozenset({"i", "me", "my", "myself", "we", "us", "our", "ourselves", "staff",
                          "colleague", "colleagues", "colleague's", "staff's", "i'm", "i've",
-                         "i'd", "co-worker", "manager", "teacher", "deputy", "im", "ive"})
+                         "i'd", "co-worker", "manager", "teacher", "deputy", "im", "ive", "ta",
+                         "rsw", "nurse", "driver", "teacher's", "manager's", "tas", "teachers"})
 CHILD_WORDS = frozenset({"she", "he", "her", "him", "his", "hers", "herself", "himself", "yp",
                          "yp's", "child", "child's", "cyp", "boy", "girl", "pupil", "student",
                          "resident", "kid", "young", "she's", "he's", "shes", "hes"})
 EVERYONE_WORDS = frozenset({"anyone", "anybody", "everyone", "everybody", "nobody", "noone",
                             "either", "neither", "all", "one", "both"})
-OBJECT_ONLY = frozenset({"her", "him", "me", "us"})
+OBJECT_ONLY = frozenset({"her", "him", "me", "us", "his", "my"})
+"""Words that can name whose body part it was rather than who was hurt ("on her arm")."""
 SUBJECT_WINDOW = 5
 """How many words before an injury word are searched for whose injury it was."""
+SENTENCE_WINDOW = 14
+"""Failing that, how many words back in the sentence ("dev got kicked in the shin, bruised")."""
+BITES = frozenset({"bitten", "bite", "bite mark", "bite marks", "teeth marks", "bit me"})
+"""A bite on a named person with no other role is a colleague's: it is the child who bites."""
+CHILD_MARKS = frozenset({"marks", "mark", "red marks", "red mark", "redness"})
+"""Said of nobody in particular, marks are looked for on the child (a body check)."""
+BY_CHILD = re.compile(r"\s*(?:\w+\s+){0,2}?by\s+(?:the\s+)?(?:yp|child|him|her|young\s+person"
+                      r"|pupil)\b")
+"""'bitten by yp', 'bent back by the yp': someone else was hurt by the child, so staff."""
+SKIP_AFTER = frozenset({"found", "seen", "noted", "observed", "sustained", "recorded", "caused",
+                        "were", "was", "done", "checked"})
 
 
-def _subject_of(word: str, following: list[str]) -> frozenset[str]:
-    if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
-        return frozenset({"staff"})
-    if word in STAFF_WORDS:
-        return frozenset({"staff"})
-    if word in CHILD_WORDS:
-        return frozenset({"child"})
-    if word in EVERYONE_WORDS:
-        return frozenset({"child", "staff"})
-    return frozenset()
+
+@dataclass
+class _People:
+    """Who the names of one text are (see nlu.people)."""
+
+    low: str
+    roles: dict[str, str]
+    default: str = "child"
+
+    def subject(self, word: str, following: list[str], *, any_name: bool = False) -> frozenset[str]:
+        """Whose injury a word points to: a pronoun, a role, everyone, or a name (any name
+        when `any_name`, else only one the text uses as a person)."""
+        word = speller().fix(word) if word.isalpha() else word  # "stff member"
+        if word in ("both", "neither", "all") and following[:2] == ["of", "us"]:
+            return frozenset({"staff"})
+        if word in STAFF_WORDS:
+            return frozenset({"staff"})
+        if word in CHILD_WORDS:
+            return frozenset({"child"})
+        if word in EVERYONE_WORDS:
+            return frozenset({"child", "staff"})
+        if is_name(word) and (any_name or word.removesuffix("'s") in self.roles or word.endswith("'s")
+                              or _NAME_SUBJECT.match(" ".join(following[:2]))):
+            return frozenset({role_of(word, roles=self.roles, low=self.low,
+                                      default=self.default)})
+        return frozenset()
 
 
-def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -> frozenset[str]:
+_NAME_SUBJECT = re.compile(r"^(?:has|had|got|was|is|received|suffered|sustained|hurt|cut|twisted"
+                           r"|bruised|scratched|no|not)\b")
+
+
+def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str,
+                     people: _People | None = None) -> frozenset[str]:
     """Whose injury an injury word is about: {"child"}, {"staff"}, both, or empty (not said)."""
+    people = people or _People(low, {})
+    surface = " ".join(low[span.start:span.end].split())
+    if surface in BITES:
+        people = _People(low, people.roles, default="staff")
     inside = _words(low[span.start:span.end])
     if any(word in ("me", "us", "my") for word in inside):
         return frozenset({"staff"})
+    for word in inside:
+        if is_name(word) and word.removesuffix("'s") in people.roles:
+            return people.subject(word, [])
+    if BY_CHILD.match(low, span.end):
+        return frozenset({"staff"})
     after = _words(low[span.end:clause[1]])[:8]
-    if after and after[0] in OBJECT_ONLY:  # "he scratched me"
-        return _subject_of(after[0], after[1:])
+    if after and after[0] in OBJECT_ONLY and not (after[1:2] and after[1] in BODY_PARTS):
+        return people.subject(after[0], after[1:])  # "he scratched me"
     if cue in ("nobody", "no one", "no-one", "noone", "neither", "none"):
-        return _subject_of("neither" if cue == "neither" else "nobody", after)
+        return people.subject("neither" if cue == "neither" else "nobody", after)
     stop_at_cue = cue in ("no", "zero", "without", "post")
     before_text = re.split(r"[,:(]|\s[-–]\s", low[clause[0]:span.start])[-1]
+    if stop_at_cue:  # "yp no injuries", "kai himself no marks": the subject just before the cue
+        lead = _words(re.split(r"[,.;:(]", low[max(0, span.start - 40):span.start])[-1])
+        while lead and lead[-1] in ("no", "zero", "without", "nil", "himself", "herself", "had",
+                                    "has", "sustained", "with"):
+            lead.pop()
+        if lead and (subject := people.subject(lead[-1], ["no"])) and lead[-1] not in OBJECT_ONLY:
+            return subject
     before = [] if stop_at_cue else _words(before_text)
     fallback: frozenset[str] = frozenset()
     for i in range(len(before) - 1, max(-1, len(before) - 1 - SUBJECT_WINDOW), -1):
-        subject = _subject_of(before[i], before[i + 1:])
+        subject = people.subject(before[i], before[i + 1:])
         if subject and before[i] not in OBJECT_ONLY:
             return subject
         fallback = fallback or subject
     found: set[str] = set()
+    while after and after[0] in SKIP_AFTER:
+        after = after[1:]
     if after and after[0] in ("staff", "yp", "anyone", "anybody", "everyone", "both", "either",
                               "myself"):
-        found |= _subject_of(after[0], after[1:])
+        found |= people.subject(after[0], after[1:])
     elif after and after[0] in ("on", "to", "for", "of", "in", "onto"):
         expect_joiner = False
         for i, word in enumerate(after[1:6], start=1):
-            subject = _subject_of(word, after[i + 1:])
+            subject = people.subject(word, after[i + 1:], any_name=True) if not (
+                word in ("her", "his", "their") and after[i + 1:i + 2]
+                and after[i + 1] in BODY_PARTS) else frozenset()
             if word in ("or", "and", "nor", "/"):
                 expect_joiner = False
             elif expect_joiner:
@@ -510,61 +657,161 @@ def _injury_subjects(low: str, span: _Span, clause: tuple[int, int], cue: str) -
                 expect_joiner = True
             elif word not in ("the", "a", "an", "both", "young"):
                 break
-    return frozenset(found) or fallback
+    if found:
+        return frozenset(found)
+    if not stop_at_cue and not fallback:  # look further back in the sentence
+        sentence = sentence_of(low, span.start)
+        earlier = _words(low[sentence[0]:span.start])
+        for i in range(len(earlier) - 1, max(-1, len(earlier) - 1 - SENTENCE_WINDOW), -1):
+            word = earlier[i]
+            if word in ("her", "his", "their") and earlier[i + 1:i + 2] and \
+                    earlier[i + 1] in BODY_PARTS:
+                continue
+            subject = people.subject(word, earlier[i + 1:])
+            if subject:
+                return subject
+    if not fallback and " ".join(low[span.start:span.end].split()) in CHILD_MARKS:
+        return frozenset({"child"})
+    return fallback
+
+
+NOT_HURT = re.compile(
+    r"\b(?P<who>[a-z][a-z'-]*)(?:\s+(?:was|is|were|are|seemed|seems|looked|appeared|all|both|also"
+    r"|himself|herself|themselves|too))*\s+(?:ok|okay|fine|alright|unhurt|uninjured|unharmed"
+    r"|not\s+hurt|not\s+injured)\b(?=\s*(?:after\w*|now|too|though|tho)?\s*(?:[,.;!?\n]|$|but"
+    r"|and|\())"
+)
+"""'he was ok after', 'yp unhurt', 'staff all fine': that person was not hurt."""
+NEITHER_WAS = re.compile(r"\b(?:and\s+)?(?:neither|nor)\s+(?:was|were|did)\s+(?P<who>[a-z][a-z'-]*)")
+NOTHING_FOUND = re.compile(r"\b(?:nothing|no\s+marks?)\s+(?:was\s+)?found\b|\bbody\s+(?:map|check)"
+                           r"\s+(?:clear|fine|ok)\b")
+
+
+def _not_hurt_spans(low: str, people: _People) -> list[_Span]:
+    """Negated injury mentions said as "X was fine", "neither was he", "checked, nothing found"."""
+    spans: list[_Span] = []
+    for match in NOT_HURT.finditer(low):
+        who = match.group("who")
+        subject = people.subject(who, ["was"])
+        if subject and who not in ("her", "him", "us"):
+            spans.append(_Span("injury", "injury", match.start(), match.end(), "neg", subject, "ok"))
+    for match in NEITHER_WAS.finditer(low):
+        subject = people.subject(match.group("who"), ["was"])
+        if subject and re.search(r"\b(?:not|n't|wasnt|never|no)\b", low[:match.start()]):
+            spans.append(_Span("injury", "injury", match.start(), match.end(), "neg", subject, "ok"))
+    for match in NOTHING_FOUND.finditer(low):
+        spans.append(_Span("injury", "injury", match.start(), match.end(), "neg",
+                           frozenset({"child"}), "ok"))
+    return spans
+
+
+MED_OFFERED = re.compile(r"\b(?:offer\w*|consider\w*|suggest\w*|discuss\w*|prompt\w*"
+                         r"|asked\s+(?:for|if|whether|about)|(?:talked|spoke|thought)\s+about)\b")
+MED_GIVEN = re.compile(r"\b(?:given|gave|administered|took|taken|take|accepted|swallowed"
+                       r"|had\s+(?:his|her|their|it))\b")
+MED_REFUSED = re.compile(r"\b(?:refus\w*|declin\w*|spat\s+(?:it\s+)?out|(?:wouldn'?t|would\s+not"
+                         r"|didn'?t|did\s+not|won'?t|not)\s+(?:\w+\s+)?(?:take|give|given|have)"
+                         r"|wasn'?t\s+(?:\w+\s+)?given)\b")
+MED_WINDOW = 90
+"""How far around a mention of medication its outcome is looked for, inside the sentence."""
+
+
+def _medication_status(low: str, span: _Span, sentence: tuple[int, int]) -> str:
+    """Given ("pos"), refused or not given ("neg"), or only offered ("hypo"): the last outcome wins.
+
+    "offered but declined" is false; "refused at first but took it at ten past" is true;
+    "prn was offered" says nothing either way (DESIGN.md).
+    """
+    start = max(sentence[0], span.start - MED_WINDOW)
+    end = min(sentence[1], span.end + MED_WINDOW)
+    window = _spell_fixed(low[start:end], low[start:end])[0]  # "offered and takeen"
+    offered = MED_OFFERED.search(window)
+    if not offered and not re.compile(r"\b(?:refus|declin)").search(window):
+        return span.status  # "no meds given", "prn not needed": the cues have said it
+    refused = [m.span() for m in MED_REFUSED.finditer(window)]
+    outcomes = [(start, "neg") for start, _ in refused]
+    outcomes += [(m.start(), "pos") for m in MED_GIVEN.finditer(window)
+                 if not any(a <= m.start() < b for a, b in refused)]  # "didn't take" is no
+    if outcomes:
+        return max(outcomes)[1]
+    if offered and span.status == "pos":
+        return "hypo"
+    return span.status
+
+
+PRONOUNS = frozenset({"he", "she", "his", "her", "him", "she's", "he's", "shes", "hes", "they"})
+
+
+def _by_pronoun(low: str, span: _Span) -> bool:
+    """Whether the nearest person named before an injury is only "he" or "she"."""
+    sentence = sentence_of(low, span.start)
+    for word in reversed(_words(low[sentence[0]:span.start])[-SUBJECT_WINDOW:]):
+        if word in PRONOUNS:
+            return True
+        if word in STAFF_WORDS or word in CHILD_WORDS or is_name(word):
+            return False
+    return False
+
+
+def _drop_weak_child_injuries(low: str, spans: list[_Span]) -> None:
+    """A child injury read only from "she" loses to the text saying outright that the child was
+    not hurt ("Priya got headbutted, she's got a bump. kai no injuries": she is Priya)."""
+    injuries = [s for s in spans if s.entity == "injury"]
+    said_unhurt = any(s.status == "neg" and s.subjects == {"child"} and not _by_pronoun(low, s)
+                      for s in injuries)
+    if not said_unhurt:
+        return
+    for span in injuries:
+        if span.status == "pos" and "child" in span.subjects and _by_pronoun(low, span):
+            span.subjects = span.subjects - {"child"} or frozenset({"staff"}) \
+                if span.subjects != {"child"} else frozenset()
+            span.status = "hypo" if not span.subjects else span.status
 
 
 # ---------------------------------------------------------------- the result
 MAX_ANALYSED_CHARS = 20_000
 """Only this much of a message is read for details; a longer paste still gets a valid result."""
-YES_NO_WORDS = frozenset({"yes", "yeah", "yep", "yup", "y", "ya", "yh", "aye", "correct", "ok", "okay",
-                          "sure", "no", "nope", "nah", "n", "none", "nobody", "nothing", "not",
-                          "never", "nil", "neither", "nor", "noone", "no-one"})
-CONTROL_IN_LONG_TEXT_WORDS = 12
-"""A text this long that names incident details is an answer, whatever word it contains."""
 UNSURE_CONFIDENCE = 0.5
 """Below this, a control intent guessed for a text of several words is taken as an answer."""
 SHORT_GUESS_CONFIDENCE = 0.3
 """Below this, a control intent guessed for one or two words (a name, a number) is an answer."""
-LONG_CONTROL_CONFIDENCE = 0.9
-"""A long message is only a control request ("skip", "pause") if the classifier is this sure."""
+RULE_CONFIDENCE = 0.95
+"""The confidence given to a control request read from its words (nlu.control)."""
+LONG_MESSAGE_WORDS = 8
+"""A message this long with no control words in it is an answer, whatever the classifier says."""
 
 
 def _choose_intent(intent: Intent, low: str, has_details: bool) -> Intent:
-    """Long or detailed free text is an answer, even if it contains "skip" or "not sure"."""
+    """The intent for a message: a control request said in words, else the backend's guess unless
+    the message is plainly an answer (details, or a long message with no control words)."""
+    words = _words(low)
+    answer = Intent("inform", round(1 - intent.confidence, 4))
+    cue = control_cue(low, has_details=has_details)
+    if cue == "inform":
+        return Intent("inform", RULE_CONFIDENCE)
+    if cue is not None:
+        return Intent(cue, max(intent.confidence, RULE_CONFIDENCE))
+    if YES_FIRST.match(low):  # "yes it was needed because he was about to hit Sam"
+        return Intent("affirm", max(intent.confidence, RULE_CONFIDENCE))
+    if NO_FIRST.match(low):  # "no, it was two of us not three" corrects; plain "no" denies
+        if has_details or (NO_NOUN.match(low) and len(words) >= 3):
+            return answer
+        return Intent("deny", max(intent.confidence, RULE_CONFIDENCE))
     if intent.name not in CONTROL_INTENTS:
         return intent
-    n_words = len(_words(low))
-    if has_details and intent.name in ("skip", "unsure"):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    words = _words(low)
-    if (has_details and intent.name in ("affirm", "deny") and words
-            and words[0] not in YES_NO_WORDS):  # "PI lasted approx 10 mins" answers, not "yes"
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words >= CONTROL_IN_LONG_TEXT_WORDS and has_details and not (
-        intent.name == "distress" and intent.confidence >= 0.8
-    ):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if (n_words >= CONTROL_IN_LONG_TEXT_WORDS and intent.name != "distress"
-            and intent.confidence < LONG_CONTROL_CONFIDENCE):
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words >= 6 and intent.confidence < UNSURE_CONFIDENCE:
-        return Intent("inform", round(1 - intent.confidence, 4))
-    if n_words <= 2 and intent.confidence < SHORT_GUESS_CONFIDENCE:  # "Kai", "two"
-        return Intent("inform", round(1 - intent.confidence, 4))
+    if intent.name == "distress" and SAYS_FINE.match(low):
+        return answer
+    if ABOUT_THE_CHILD.match(low) and intent.name in ("distress", "affirm", "deny"):
+        return answer  # "he'd not slept", "she was very upset": about the child, an answer
+    if has_details or len(words) >= LONG_MESSAGE_WORDS:
+        return answer
+    if intent.name in ("affirm", "deny") and len(words) >= 4 and not NEGATION.search(low):
+        return answer  # "i'm fine thanks, just tired"
+    if len(words) >= 6 and intent.confidence < UNSURE_CONFIDENCE:
+        return answer
+    if len(words) <= 2 and intent.confidence < SHORT_GUESS_CONFIDENCE:  # "Kai", "two"
+        return answer
     return intent
-
-
-def _canonical(entity: Entity, low: str, synonyms: dict[str, str]) -> str | None:
-    from nlu.lexicon import canonical_value, surface_table
-
-    value = canonical_value(entity.entity, entity.value, synonyms=synonyms)
-    if value is None:
-        surface = " ".join(low[entity.start:entity.end].split())
-        value = canonical_value(entity.entity, surface, synonyms=synonyms)
-        if value is None and surface in surface_table():
-            kind, canon = surface_table()[surface]
-            value = canon if kind == entity.entity else None
-    return value
 
 
 def _spell_fixed(low: str, text: str) -> tuple[str, str]:
@@ -586,37 +833,38 @@ _ALPHA = re.compile(r"[a-z]{4,}")
 
 
 def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseResult:
-    """The ParseResult for `text`, given a backend's intent and raw entities."""
+    """The ParseResult for `text`, given a backend's intent.
+
+    What the text mentions is spotted here from the shared lexicon (`nlu.vocabulary`), not taken
+    from the backend's `entities`, so both backends give the same facts and flags for a text.
+    """
+    del entities  # kept in the signature: a backend may still report what it saw
     low = normalise(text)[:MAX_ANALYSED_CHARS]
-    synonyms = load_training_data().synonyms
     spans: list[_Span] = []
-    mentioned = False
-    for entity in sorted(entities, key=lambda e: (e.start, -e.end)):
-        if entity.entity not in CANONICAL or not 0 <= entity.start < entity.end <= len(low):
-            continue
-        value = _canonical(entity, low, synonyms)
-        mentioned = mentioned or value is not None
-        if value in ("bed", "bedroom") and NOT_THE_PLACE.search(
-            low[max(0, entity.start - 20):entity.start]
-        ):
-            continue
-        if value is not None:
-            spans.append(_Span(entity.entity, value, entity.start, entity.end))
+    for entity in spotter().spot(low):
+        if keep_mention(low, entity, sentence=sentence_of(low, entity.start)):
+            spans.append(_Span(entity.entity, entity.value, entity.start, entity.end))
+    mentioned = bool(spans)
     bounds = clause_bounds(low)
+    people = _People(low, name_roles(low))
     previous: _Span | None = None
     for span in spans:
         clause = _clause_of(bounds, span.start)
         span.status = _status(low, span, clause, spans)
         if (span.status == "pos" and previous is not None and previous.status == "neg"
-                and previous.entity == span.entity
+                and previous.cue in LIST_CUES and previous.entity == span.entity
                 and LIST_COMMA.match(low[previous.end:span.start])
                 and not POST_POS.match(low[span.end:span.end + 30])):
             span.status, span.cue = "neg", previous.cue  # "no injuries, marks or bruises"
         previous = span
+        if span.entity == "medication":
+            span.status = _medication_status(low, span, sentence_of(low, span.start))
         if span.entity == "injury":
             cue = span.cue if span.status == "neg" else ""
-            span.subjects = _injury_subjects(low, span, clause, cue)
+            span.subjects = _injury_subjects(low, span, clause, cue, people)
+    spans += _not_hurt_spans(low, people)
 
+    _drop_weak_child_injuries(low, spans)
     facts = empty_facts()
     for span in spans:
         if span.entity in LIST_FACTS and span.status == "pos":
@@ -635,8 +883,7 @@ def build_result(text: str, *, intent: Intent, entities: list[Entity]) -> ParseR
                 facts["injury"][who] = True if span.status == "pos" else bool(current)
     fixed, fixed_text = _spell_fixed(low, text[:len(low)])
     found = durations(fixed)
-    if found:
-        facts["duration_minutes"] = max(minutes for _, _, minutes in found)
+    facts["duration_minutes"] = hold_duration(fixed, found)
     counts = staff_counts(fixed, text=fixed_text)
     if counts:
         facts["staff_count"] = max(counts)

@@ -21,6 +21,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_FILE = DATA_DIR / "nlu.yml"
 TEST_FILE = DATA_DIR / "test" / "nlu.yml"
 TEST_FACTS_FILE = DATA_DIR / "test" / "facts.yml"
+STAFF_WRITTEN_FILE = DATA_DIR / "test" / "staff_written.yml"
+"""Hand-written accounts in staff's own voice: evaluation only, never training data."""
 
 CANONICAL: dict[str, frozenset[str]] = {
     "hold_type": frozenset({"prone", "supine", "ground", "seated", "standing", "kneeling",
@@ -203,6 +205,9 @@ class Speller:
 
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
+STAFF_ROLES = frozenset({"driver", "escort", "deputy", "teacher", "nurse", "manager", "colleague",
+                         "supervisor", "keyworker", "senior", "waking", "agency"})
+"""Words for staff that are never "corrected" into something else ("driver" is not "drive")."""
 MIN_WORD_COUNT = 2
 """A training word seen once may be one of the data's own typos, so it is not a known word."""
 
@@ -222,5 +227,6 @@ def _speller(path: Path) -> Speller:
         for text in texts:
             counts.update(_WORD.findall(text.lower()))
     known = set(STOP_WORDS) | {w for w, n in counts.items() if n >= MIN_WORD_COUNT or len(w) <= 3}
+    known |= STAFF_ROLES
     known |= {w for form in surface_table(path) for w in _WORD.findall(form)}
     return Speller(known, {w for w in known if w.isalpha()})

@@ -1,9 +1,9 @@
 """The optional Rasa backend: read free text through a Rasa 3.6 server's `/model/parse`.
 
-Rasa decides only the intent and the raw entities (synonyms already mapped to canonical values by
-its EntitySynonymMapper); negation, durations, staff counts, facts and flags come from the same
-`nlu.facts.build_result` as the embedded parser, so both backends answer in one shape and flag the
-same things. Used when the bot runs with NLU_BACKEND=rasa and RASA_URL (see nlu/backends.py).
+Rasa decides the intent; what the text mentions, negation, durations, staff counts, facts and
+flags come from the same `nlu.facts.build_result` as the embedded parser (Rasa's own entities are
+passed along but do not change the facts), so both backends answer in one shape and state the same
+facts. Used when the bot runs with NLU_BACKEND=rasa and RASA_URL (see nlu/backends.py).
 """
 
 from __future__ import annotations

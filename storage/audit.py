@@ -60,3 +60,10 @@ def audit_trail(
         statement = statement.where(col(AuditEvent.action).startswith(action))
     return list(session.exec(statement.order_by(col(AuditEvent.at), col(AuditEvent.id))
                              .limit(limit)))
+
+
+def audited(session: Session, *, action: str, object_id: int, detail: dict[str, Any]) -> bool:
+    """Whether this exact event is already in the audit trail (to do something once)."""
+    details = session.exec(select(AuditEvent.detail).where(
+        AuditEvent.action == action, AuditEvent.object_id == object_id))
+    return any(found == detail for found in details)

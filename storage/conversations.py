@@ -3,6 +3,7 @@ the chat messages that belong to a conversation (ids, never text)."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -134,3 +135,15 @@ def finished_conversations_with_messages(session: Session) -> list[int]:
 def get_conversation(session: Session, *, conversation_id: int | None) -> Conversation | None:
     """A conversation by id."""
     return session.get(Conversation, conversation_id) if conversation_id is not None else None
+
+
+def conversations_at_summary(
+    session: Session, *, flow_id: str, since: datetime
+) -> list[tuple[Conversation, str]]:
+    """Conversations of a flow still in progress, touched since a time, waiting at the summary
+    (with their state), so a restart can show them again."""
+    statement = select(Conversation).where(
+        Conversation.flow_id == flow_id, col(Conversation.active).is_(True),
+        col(Conversation.updated_at) >= since)
+    return [(c, c.state) for c in session.exec(statement.order_by(col(Conversation.id)))
+            if json.loads(c.state).get("status") == "summary"]

@@ -11,12 +11,14 @@ this module offers the first four under one name, as before.
 from __future__ import annotations
 
 from storage.audit import (
+    audited,
     record_audit,
 )
 from storage.conversations import (
     active_conversation,
     claim_update,
     conversation_messages,
+    conversations_at_summary,
     finished_conversations_with_messages,
     forget_messages,
     get_conversation,
@@ -69,9 +71,11 @@ __all__ = [
     "InviteError",
     "active_conversation",
     "answers_of",
+    "audited",
     "child_names",
     "claim_update",
     "conversation_messages",
+    "conversations_at_summary",
     "count_children",
     "create_child",
     "create_incident",

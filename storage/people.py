@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlmodel import Session, col, func, select
 
@@ -161,7 +161,10 @@ def get_child(session: Session, *, child_id: int | None) -> Child | None:
 def setting_zone(session: Session, *, setting_id: int | None) -> ZoneInfo:
     """A setting's time zone (Europe/London when the setting is unknown)."""
     setting = session.get(Setting, setting_id) if setting_id is not None else None
-    return ZoneInfo(setting.timezone if setting else DEFAULT_ZONE)
+    try:
+        return ZoneInfo(setting.timezone if setting else DEFAULT_ZONE)
+    except (ValueError, ZoneInfoNotFoundError):  # a setting made bad (the follow-ups tell admins)
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 def managers(session: Session, *, setting_id: int) -> list[Person]:

@@ -31,13 +31,14 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bot.followups import messages, planner
-from bot.followups.schedule import Clock, Kind, Policy, system_clock
+from bot.followups.schedule import Clock, Kind, Policy, PolicyError, system_clock
 from storage import followups as store
 from storage.db import session_scope
 from storage.models import FollowUp
 
 log = logging.getLogger(__name__)
 
+SET_ASIDE = timedelta(hours=1)  # a row that cannot go now (its setting broken) is tried again then
 CHAIN_KINDS = frozenset({Kind.debrief_reminder.value, Kind.debrief_overdue.value,
                          Kind.review_reminder.value, Kind.childview_reminder.value})
 
@@ -193,7 +194,7 @@ class Deliverer:
     def _triage(self, session: Any, candidates: list[tuple[FollowUp, int | None]], now: datetime,
                 report: DeliveryReport) -> list[tuple[int, int]]:
         """Hold routine rows in quiet hours, close superseded and unreachable rows; the rest to send."""
-        policies: dict[int | None, Policy] = {}
+        policies: dict[int | None, Policy | None] = {}
         latest: dict[tuple[int | None, str, int], int] = {}
         for row, _chat in candidates:
             if row.kind in CHAIN_KINDS:
@@ -204,9 +205,14 @@ class Deliverer:
         for row, chat in candidates:
             assert row.id is not None
             if row.setting_id not in policies:
-                policies[row.setting_id] = (planner.policy_for(session, setting_id=row.setting_id)
-                                            if row.setting_id else Policy())
+                policies[row.setting_id] = self._policy(session, row.setting_id, now)
             policy = policies[row.setting_id]
+            if policy is None and not row.urgent:  # the setting is broken: set its nudges aside
+                row.due_at = now + SET_ASIDE
+                session.add(row)
+                report.held += 1
+                continue
+            policy = policy or Policy()  # a safeguarding alert goes whatever its setting's state
             if not row.urgent and policy.in_quiet_hours(now):
                 row.due_at = policy.hold(now)
                 session.add(row)
@@ -227,6 +233,17 @@ class Deliverer:
                 continue
             todo.append((row.id, chat))
         return todo
+
+    @staticmethod
+    def _policy(session: Any, setting_id: int | None, now: datetime) -> Policy | None:
+        """The setting's policy; None (and the admins told) when its stored data is unusable."""
+        if setting_id is None:
+            return Policy()
+        try:
+            return planner.policy_for(session, setting_id=setting_id)
+        except PolicyError as exc:
+            planner.setting_broken(session, setting_id=setting_id, problem=str(exc), now=now)
+            return None
 
     async def _send_all(self, todo: list[tuple[int, int]], report: DeliveryReport) -> bool:
         """Send a batch, picking at each step a row whose chat may have a message now.
@@ -258,13 +275,19 @@ class Deliverer:
                     await asyncio.sleep(delay)
                     delay = self.limiter.reserve(chat)
                 token = secrets.token_hex(4)
-                with session_scope(self.engine) as session:
-                    if unrecorded is not None:
-                        self._mark(session, unrecorded)
-                    row = store.claim(session, followup_id=followup_id, token=token,
-                                      claimed_by=self.claimed_by, now=self.clock())
-                    nudge = messages.render(session, row=row, token=token, cache=cache) \
-                        if row else None
+                try:
+                    with session_scope(self.engine) as session:
+                        if unrecorded is not None:
+                            self._mark(session, unrecorded)
+                        row = store.claim(session, followup_id=followup_id, token=token,
+                                          claimed_by=self.claimed_by, now=self.clock())
+                        nudge = messages.render(session, row=row, token=token, cache=cache) \
+                            if row else None
+                except Exception as exc:  # one bad row never stops the others
+                    self._record(unrecorded, report)  # its record was rolled back with the claim
+                    unrecorded = None
+                    self._set_aside(followup_id, exc, report)
+                    continue
                 if unrecorded is not None:
                     self._count(unrecorded, report)
                     unrecorded = None
@@ -276,6 +299,19 @@ class Deliverer:
         finally:
             self._record(unrecorded, report)
         return progressed
+
+    def _set_aside(self, followup_id: int, exc: Exception, report: DeliveryReport) -> None:
+        """A row that cannot be prepared: logged by id and error type only, tried again later."""
+        log.warning("follow-up %s set aside: it could not be prepared (%s)", followup_id,
+                    type(exc).__name__)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            row = session.get(FollowUp, followup_id)
+            if row is not None and row.state == store.PENDING:
+                row.due_at = now + SET_ASIDE
+                row.outcome = f"set_aside:{type(exc).__name__}"[:40]
+                session.add(row)
+        report.held += 1
 
     def _record(self, sent: _Sent | None, report: DeliveryReport) -> None:
         """Record a sent nudge in its own transaction."""

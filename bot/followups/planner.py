@@ -7,6 +7,7 @@ review action set or done. Each plans rows with stable keys, so calling it twice
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -14,12 +15,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.followups.schedule import Kind, Planned, Policy, chain
+from bot.followups.schedule import Kind, Planned, Policy, PolicyError, chain
 from nlu import catalogue
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp, Incident, Person, Role
 from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+ADMIN_ALERT = "admin_alert"  # not a `Kind`: rendered from its detail's text
 
 # Called with a session after a plan that may need the scheduler to wake early (set by the scheduler).
 _wake_hooks: list[Callable[[], None]] = []
@@ -61,6 +65,36 @@ def policy_for(session: Session, *, setting_id: int) -> Policy:
 def managers(session: Session, *, setting_id: int) -> list[Person]:
     """The setting's managers, the registered manager (first added) first."""
     return crud.list_people(session, setting_id=setting_id, roles=(Role.manager,))
+
+
+def admins(session: Session) -> list[Person]:
+    """Every admin, in any setting: who hears when a setting itself is broken."""
+    return [p for setting in crud.list_settings(session) if setting.id is not None
+            for p in crud.list_people(session, setting_id=setting.id, roles=(Role.admin,))]
+
+
+def setting_broken(session: Session, *, setting_id: int, problem: str,
+                   now: datetime | None = None) -> list[FollowUp]:
+    """A setting's stored data stops its follow-ups: log it (ids only) and tell every admin, once
+    a day, what to mend. Its own nudges are set aside meanwhile; other settings go on."""
+    now = now or utcnow()
+    log.warning("setting %s: follow-ups set aside: %s", setting_id, problem)
+    text = (f"Admin: setting {setting_id} has a setting that stops its follow-ups: {problem}. "
+            f"Its reminders are waiting until it is mended (safeguarding alerts still go). Fix it "
+            f"with: flourish admin edit-setting --setting {setting_id} ...")
+    rows = []
+    for admin in admins(session):
+        assert admin.id is not None
+        row = store.add_followup(  # its own kind: sent as its text, with Done and snooze buttons
+            session, kind=ADMIN_ALERT, person_id=admin.id, due_at=now, urgent=True,
+            key=f"setting-broken:{setting_id}:{now.date().isoformat()}:{admin.id}",
+            detail={"text": text})
+        if row is not None:
+            rows.append(row)
+    if rows:
+        session.flush()
+        _wake_after_commit(session)
+    return rows
 
 
 def escalation_targets(session: Session, *, setting_id: int) -> list[Person]:
@@ -193,6 +227,10 @@ def raise_alert(
     else named, such as the key worker when a child asks to talk to someone)."""
     now = now or utcnow()
     targets = [p.id for p in managers(session, setting_id=setting_id) if p.id is not None]
+    if not targets:  # no manager to hear it: an alert must still reach someone responsible
+        log.warning("setting %s has no manager: a safeguarding alert goes to the admins",
+                    setting_id)
+        targets = [p.id for p in admins(session) if p.id is not None]
     targets += [p for p in person_ids or [] if p not in targets]
     planned = [Planned(kind=Kind.safeguarding_alert, person_id=target, due_at=now,
                        key=f"{key}:{Kind.safeguarding_alert.value}:{target}", urgent=True,
@@ -207,26 +245,37 @@ def complete_review(session: Session, *, incident_id: int, now: datetime | None 
                             now=now)
 
 
-def complete_child_view(session: Session, *, incident_id: int, now: datetime | None = None) -> int:
-    """The child's view is recorded (or the child chose not to give one): stop its prompts."""
+def child_spoken_to(session: Session, *, incident_id: int, source: str, actor_id: int | None,
+                    now: datetime | None = None) -> int:
+    """Someone confirmed, dated now, that they spoke with the child (regulation 35(3)(c)): stop
+    the 5-day clock's prompts, and keep the dated confirmation in the audit table.
+
+    A child's own view through /tell is welcome but is not this confirmation; a review saying the
+    restorative conversation was held, a view recorded with the child, or the "Done" of a planned
+    conversation's follow-up is."""
+    now = now or utcnow()
     kinds = [Kind.childview_prompt.value, Kind.childview_reminder.value,
              Kind.childview_escalation.value]
+    crud.record_audit(session, actor_id=actor_id, action="child_spoken_to", object_type="incident",
+                      object_id=incident_id, detail={"at": now.isoformat(), "source": source})
     return store.close_open(session, incident_id=incident_id, kinds=kinds,
-                            outcome="child_view_recorded", now=now)
+                            outcome="child_spoken_to", now=now)
 
 
 def plan_action(
     session: Session, *, setting_id: int, incident_id: int | None, action_id: int | str,
-    owner_id: int, due: date | datetime, title: str | None = None,
+    owner_id: int, due: date | datetime, title: str | None = None, confirms: str | None = None,
 ) -> list[FollowUp]:
-    """A reminder for a review action on its due date (09:00 local for a bare date)."""
+    """A reminder for a review action on its due date (09:00 local for a bare date); `confirms`
+    names what its "Done" confirms (`child_spoken_to`)."""
     policy = policy_for(session, setting_id=setting_id)
     at_nine = time(9, 0)
     due_at = due if isinstance(due, datetime) else datetime.combine(due, at_nine, tzinfo=policy.zone)
     planned = [Planned(kind=Kind.action_reminder, person_id=owner_id, due_at=policy.hold(due_at),
                        key=f"action:{action_id}:{Kind.action_reminder.value}:{owner_id}",
                        deadline_at=due_at, detail={"action_id": str(action_id),
-                                                   **({"title": title} if title else {})})]
+                                                   **({"title": title} if title else {}),
+                                                   **({"confirms": confirms} if confirms else {})})]
     return _store(session, planned, setting_id=setting_id, incident_id=incident_id)
 
 
@@ -242,7 +291,11 @@ def ensure_digests(session: Session, *, now: datetime | None = None) -> list[Fol
     rows: list[FollowUp] = []
     for setting in crud.list_settings(session):
         assert setting.id is not None
-        policy = policy_for(session, setting_id=setting.id)
+        try:
+            policy = policy_for(session, setting_id=setting.id)
+        except PolicyError as exc:  # one bad setting never stops the others
+            setting_broken(session, setting_id=setting.id, problem=str(exc), now=now)
+            continue
         for boss in managers(session, setting_id=setting.id):
             assert boss.id is not None
             if store.waiting(session, kind=Kind.digest.value, person_id=boss.id):
@@ -293,6 +346,9 @@ def mark_done(session: Session, *, row: FollowUp, now: datetime | None = None) -
     _close(session, row, outcome="done_by_button", now=now or utcnow())
     if row.kind == Kind.action_reminder.value and row.detail.get("action_id"):
         complete_action(session, action_id=str(row.detail["action_id"]), now=now)
+    if row.detail.get("confirms") == "child_spoken_to" and row.incident_id is not None:
+        child_spoken_to(session, incident_id=row.incident_id, source="confirmed_after_review",
+                        actor_id=row.person_id, now=now)
 
 
 def _close(session: Session, row: FollowUp, *, outcome: str, now: datetime) -> None:

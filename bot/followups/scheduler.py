@@ -27,8 +27,10 @@ from bot.followups.delivery import Deliverer, DeliveryReport, RateLimiter, Sende
 from bot.followups.schedule import Clock, system_clock
 from storage import followups as store
 from storage.db import session_scope
+from storage.retention import apply_retention
 
 log = logging.getLogger(__name__)
+RETENTION_EVERY = timedelta(days=1)
 
 LOCK_NAME = "flourish-followups"
 
@@ -140,7 +142,9 @@ class FollowUpScheduler:
         self._lock = asyncio.Lock()
         self._again = False
         self._reconciled = False
+        self._retention_at: datetime | None = None  # the leader applies retention once a day
         self._scheduler: AsyncIOScheduler | None = None
+        self._ticks: set[asyncio.Task[DeliveryReport | None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self.total = DeliveryReport()
 
@@ -148,7 +152,7 @@ class FollowUpScheduler:
         """Start the alarm clock: a first tick now, a sweep every `sweep_seconds`."""
         self._loop = asyncio.get_running_loop()
         scheduler = AsyncIOScheduler(timezone=UTC, event_loop=self._loop)
-        scheduler.add_job(self.tick, "interval", seconds=self.sweep_seconds, id="followups-sweep",
+        scheduler.add_job(self._kick, "interval", seconds=self.sweep_seconds, id="followups-sweep",
                           next_run_time=datetime.now(UTC), coalesce=True, max_instances=1,
                           misfire_grace_time=None)
         scheduler.add_job(self._poll_leader, "interval", seconds=self.leader_poll_seconds,
@@ -174,13 +178,29 @@ class FollowUpScheduler:
         self._loop.call_soon_threadsafe(self._wake_now)
 
     def _wake_now(self) -> None:
-        self._wake_at(datetime.now(UTC))
+        if self._scheduler is not None:
+            self._start_tick()
 
     def _wake_at(self, when: datetime) -> None:
         if self._scheduler is None:
             return
-        self._scheduler.add_job(self.tick, "date", run_date=when, id="followups-wake",
+        self._scheduler.add_job(self._kick, "date", run_date=when, id="followups-wake",
                                 replace_existing=True, misfire_grace_time=None)
+
+    async def _kick(self) -> None:
+        """The scheduler's job: start a tick and return at once.
+
+        APScheduler skips a job whose previous run of the same id is still going ("maximum number
+        of running instances reached"), so a wake-up that ran the tick itself could be lost while
+        a tick runs; a job that only starts one is never still running, and `tick` itself asks
+        for another look when one is already under way.
+        """
+        self._start_tick()
+
+    def _start_tick(self) -> None:
+        task = asyncio.get_running_loop().create_task(self.tick())
+        self._ticks.add(task)  # keep a reference until it ends
+        task.add_done_callback(self._ticks.discard)
 
     async def _poll_leader(self) -> None:
         """A follower checks whether the leader has gone; the leader checks it still leads."""
@@ -206,6 +226,7 @@ class FollowUpScheduler:
                     self._reconciled = True
                 with session_scope(self.engine) as session:
                     planner.ensure_digests(session, now=self.clock())
+                self._apply_retention()
                 report = await self.deliverer.deliver_due()
                 self._add(report)
                 if not self._again:
@@ -217,6 +238,17 @@ class FollowUpScheduler:
                 delay = max(0.0, (next_due - self.clock()).total_seconds())
                 self._wake_at(datetime.now(UTC) + timedelta(seconds=min(delay, self.sweep_seconds)))
             return report
+
+    def _apply_retention(self) -> None:
+        """Once a day: delete the working copies past each setting's retention period."""
+        now = self.clock()
+        if self._retention_at is not None and now - self._retention_at < RETENTION_EVERY:
+            return
+        self._retention_at = now
+        with session_scope(self.engine) as session:
+            counts = apply_retention(session, now=now)
+        if any(counts.values()):
+            log.info("retention: deleted %s", ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     def _add(self, report: DeliveryReport) -> None:
         for name in ("sent", "held", "superseded", "undeliverable", "retried", "in_doubt"):

@@ -30,7 +30,8 @@ NOTHING_FOR_CHILD = "Thank you. 💛 There is nothing to do here now. You can ta
 INVITE_YES = "👍 Yes, let's go"
 INVITE_LATER = "🙅 Not now"
 LATER = "OK. 💛 Talk to me later if you want. Just send /tell."
-INVITATION = "Hi. 💛 How was it for you today? Can you tell me? It is short. You can stop any time."
+INVITATION = ("Hi. 💛 This is about {day}. How was it for you? Can you tell me? It is short. You "
+              "can stop any time.")
 
 
 def given_alerts(flow: Flow, state: State) -> list[str]:
@@ -90,7 +91,9 @@ class _ViewService:
             recorded_by_id=person.id, mode=self.mode, answers=self.runner.answers(state),
             choices=self.runner.choices(state), alerts=given_alerts(self.runner.engine.flow, state),
             ended_early=state.ended_early)
-        planner.complete_child_view(session, incident_id=incident.id)
+        if self.mode == "assisted":  # a member of staff spoke with the child, dated now
+            planner.child_spoken_to(session, incident_id=incident.id, source="assisted_view",
+                                    actor_id=person.id)
         assert view.id is not None
         return view.id
 
@@ -120,7 +123,10 @@ class ChildViewService(_ViewService):
         rows = [[Button(label=INVITE_YES, payload=buttons.opens(buttons.CHILD_VIEW_START, incident_id)),
                  Button(label=INVITE_LATER, payload=buttons.opens(buttons.CHILD_VIEW_LATER,
                                                                   incident_id))]]
-        notices = [Notice(person_id=c.id, text=INVITATION, buttons=rows)
+        when = incident.occurred_at.astimezone(crud.setting_zone(session,
+                                                         setting_id=incident.setting_id))
+        day = f"what happened on {when:%A} {when.day} {when:%B}"  # the day, not "today"
+        notices = [Notice(person_id=c.id, text=INVITATION.format(day=day), buttons=rows)
                    for c in children if c.id is not None]
         crud.record_audit(session, actor_id=person.id, action="child_view_invited",
                           object_type="incident", object_id=incident_id)

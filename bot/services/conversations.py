@@ -33,10 +33,11 @@ from dialogues.buttons import Kind
 from dialogues.engine import Inbound, Outbound, State, scope_of
 from nlu.result import Interpreter
 from storage import crud
-from storage.models import Person, Role
+from storage.models import Conversation, Person, Role
 from storage.types import utcnow
 
 CHILD_DEBRIEF_REFUSAL = "Send /tell to tell us how it was for you. 💛"
+CHILD_VIEW_PAUSED = "OK. We can stop for now. 💛 I kept what you said. Send /tell to go on."
 NOTHING_WAITING = "Nothing is waiting for you just now. Thank you."
 OPENED_TASKS = ("review", "childview", "safeguarding", "debrief")
 TASK_HINTS = {
@@ -100,6 +101,9 @@ class Conversations:
                          status="none")
         assert person.id is not None
         before = crud.active_conversation(session, person_id=person.id)
+        if before is not None and before.flow_id == CHILD_VIEW and name != "tell":
+            return self._child_view_interrupted(session, person, before, name,
+                                                lambda: run(session, person, argument))
         reply = self._finish_turn(session, person, lambda: run(session, person, argument))
         if before is not None and reply.status not in ("none", "refused") \
                 and before.id != reply.conversation_id:
@@ -206,6 +210,20 @@ class Conversations:
                 text=f"There's no debrief in progress, so there's nothing to {action}.")],
                 status="none")
         return self.debriefs.handle(session, person=person, inbound=inbound)
+
+    def _child_view_interrupted(self, session: Session, person: Person, view: Conversation,
+                                name: str, run: Callable[[], Reply]) -> Reply:
+        """A command in the middle of a child's own view pauses it (only their Stop ends it)."""
+        state = State.model_validate_json(view.state)
+        state.status = "paused"
+        FlowRunner.store(session, view, state)
+        paused = Outbound(text=CHILD_VIEW_PAUSED)
+        if name in ("pause", "cancel"):
+            return Reply(messages=[paused], status="paused", flow_id=CHILD_VIEW,
+                         conversation_id=view.id)
+        reply = self._finish_turn(session, person, run)
+        reply.messages.insert(0, paused)
+        return reply
 
     # --- buttons outside a conversation ---------------------------------------------------------
 

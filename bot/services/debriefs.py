@@ -77,6 +77,8 @@ class DebriefService:
             followups.after_submit(session, incident=incident, person_id=person.id,
                                    debrief_id=debrief_id, alerts=alerts)
             reply.record_id = debrief_id
+            step.conversation.debrief_id = debrief_id  # a restart can still send its receipt
+            session.add(step.conversation)
             reply.incident_id = incident.id
             reply.flags = list(incident.flags)
         return reply

@@ -66,7 +66,7 @@ def _record(session: Session, *, incident: Incident, names: Names,
             a.question_id: _answer(flow, a.question_id, a.status,
                                    a.text if a.text is not None else a.value, names, a.source)
             for a in crud.answers_of(session, debrief_id=debrief.id)
-            if a.question_id not in PRIVATE_QUESTIONS
+            if a.question_id.removesuffix(".note") not in PRIVATE_QUESTIONS
         }
         debriefs.append({
             "id": debrief.id,
@@ -113,8 +113,11 @@ def _answer(flow: Flow, question_id: str, status: str, value: Any, names: Names,
     if source is not None:
         found["source"] = source
     try:
-        question = flow.question(question_id)
+        question = flow.question(question_id.removesuffix(".note"))
     except KeyError:
+        return found
+    if question_id.endswith(".note"):  # the person's own words kept with that answer
+        found["question"] = f"{question.short} (in their words)"
         return found
     found["question"] = question.short
     found["label"] = _words(question.type, {o.value: o.label for o in question.options},

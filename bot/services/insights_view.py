@@ -1,7 +1,7 @@
 """What `/insights` and `/report` answer, for any channel: text, charts and buttons, or a PDF.
 
 Managers of a setting only: staff and children are refused politely (and the refusal audited),
-the same way `bot.access` refuses everything else. A manager picks a period, a child or a member
+the same way `bot.services.access` refuses everything else. A manager picks a period, a child or a member
 of staff with buttons; payloads are `in:<what>:<id>` (`p` days, `c` child id, `s` person id,
 `a` all), under Telegram's 64 bytes.
 """

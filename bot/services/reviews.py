@@ -34,7 +34,6 @@ MANAGER_REVIEW = "manager_review"
 REVIEW_ADDENDUM = "review_addendum"
 PATTERN_DAYS = 28
 MAX_ACTIONS = 3
-TEXT_PREVIEW = 160
 # Asked of staff, but not shown side by side: private (wellbeing), or already in the header.
 NOT_SIDE_BY_SIDE = frozenset({"wellbeing", "wellbeing_checkin", "child", "incident_day",
                               "incident_time", "other_staff", "noted_confirm"})
@@ -53,8 +52,9 @@ NOTHING_WAITING = "Nothing is waiting for your review just now. Thank you."
 # --- formatting ------------------------------------------------------------------------------------
 
 
-def format_answer(question: Question, status: str, value: Any, *, limit: int = TEXT_PREVIEW) -> str:
-    """One stored answer in a few words: option labels, yes/no, minutes, or the (cut) text."""
+def format_answer(question: Question, status: str, value: Any, *, limit: int | None = None) -> str:
+    """One stored answer in a few words: option labels, yes/no, minutes, or the text — whole unless
+    a `limit` is asked for (a manager signs off what staff wrote, so the review never cuts it)."""
     if status == "skipped":
         return "skipped"
     if status == "unsure":
@@ -69,7 +69,7 @@ def format_answer(question: Question, status: str, value: Any, *, limit: int = T
     if question.type is QuestionType.duration:
         return f"about {value:g} min"
     text = labels.get(str(value), str(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def time_band(at: datetime) -> str:
@@ -146,14 +146,18 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
     for question in flow.questions:
         if question.id in NOT_SIDE_BY_SIDE:
             continue
-        given = [(names[d], rows[question.id]) for d, rows in answers.items() if question.id in rows]
+        given = [(names[d], rows[question.id], rows.get(f"{question.id}.note"))
+                 for d, rows in answers.items() if question.id in rows]
         if not given:
             continue
         lines.append(SIDE_BY_SIDE_TITLES.get(question.id, question.short))
         said: dict[str, list[str]] = {}  # the same answer from several people goes on one line
-        for who, row in given:
+        for who, row, note in given:
             value = row.text if row.text is not None else row.value
-            said.setdefault(format_answer(question, row.status, value), []).append(who)
+            shown = format_answer(question, row.status, value)
+            if note is not None and note.text:  # the words they typed, kept with the answer
+                shown += f" (in their words: “{note.text}”)"
+            said.setdefault(shown, []).append(who)
         lines.extend(f"• {', '.join(people)}: {answer}" for answer, people in said.items())
     done = {d.person_id for d in debriefs}
     waiting = [p for p in crud.staff_of(session, incident_id=incident.id) if p not in done]
@@ -163,6 +167,81 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
         missing = [crud.get_person(session, person_id=p) for p in waiting]
         status.append("Still to come: " + ", ".join(p.display_name.split()[0] for p in missing if p))
     return status, lines
+
+
+CHILD_VIEW_FLOWS = {"self": "child_view", "assisted": "child_view_assisted"}
+CHILD_SAID = ("before_words", "hurt_where", "different", "anything_else", "child_words")
+
+
+def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
+    """The child's own view (self or recorded with them), beside the staff accounts, and where the
+    accounts disagree: the place, an injury, what the child said against what staff said."""
+    assert incident.id is not None
+    views = store.child_views_of(session, incident_id=incident.id)
+    child = crud.get_child(session, child_id=incident.child_id)
+    name = child.display_name if child else "The child"
+    lines: list[str] = []
+    said_hurt = False
+    child_words: list[str] = []
+    for view in views:
+        flow = load_flow(CHILD_VIEW_FLOWS.get(view.mode, "child_view"))
+        recorder = session.get(Person, view.recorded_by_id) if view.recorded_by_id else None
+        heading = (f"{name}'s own view, on their phone" if view.mode == "self" else
+                   f"{name}'s view, recorded with them by "
+                   f"{recorder.display_name if recorder else 'a member of staff'}")
+        lines.append(heading + (" (they chose to stop early)" if view.ended_early else ""))
+        answers = store.child_view_answers(view)
+        for question in flow.questions:
+            row = answers.get(question.id)
+            if row is None or row.get("status") == "skipped" or row.get("value") in (None, ""):
+                continue
+            lines.append(f"• {question.short}: {format_answer(question, row['status'], row['value'])}")
+            if question.id in CHILD_SAID:
+                child_words.append(str(row["value"]))
+        said_hurt = said_hurt or answers.get("hurt", {}).get("value") == "yes"
+    differ = _disagreements(session, incident=incident, name=name, said_hurt=said_hurt,
+                            child_words=child_words)
+    if not views:
+        lines.append(f"{name}'s view is not recorded yet. Send /childview to record it with "
+                     "them, or to invite them to tell it on their own phone.")
+    if differ:
+        lines += ["", "Where the accounts differ (to look into, not a judgement):", *differ]
+    return lines
+
+
+def _disagreements(session: Session, *, incident: Incident, name: str, said_hurt: bool,
+                   child_words: list[str]) -> list[str]:
+    assert incident.id is not None
+    staff_flow = load_flow(STAFF_DEBRIEF)
+    given: dict[str, list[tuple[str, Any]]] = {"location": [], "child_injured": [],
+                                               "child_experience": []}
+    for debrief in crud.debriefs_of(session, incident_id=incident.id):
+        assert debrief.id is not None
+        person = session.get(Person, debrief.person_id)
+        who = (person.display_name if person else "Staff").split()[0]
+        for answer in crud.answers_of(session, debrief_id=debrief.id):
+            if answer.question_id in given and answer.status not in ("skipped", "unsure"):
+                value = answer.text if answer.text is not None else answer.value
+                given[answer.question_id].append((who, value))
+    lines = []
+    places = {str(v) for _, v in given["location"]}
+    if len(places) > 1:
+        question = staff_flow.question("location")
+        lines.append("• Where: " + "; ".join(
+            f"{who}: {format_answer(question, 'answered', v)}" for who, v in given["location"]))
+    no_injury = [who for who, v in given["child_injured"] if v in (False, "no")]
+    injured = [who for who, v in given["child_injured"] if v in (True, "yes")]
+    if said_hurt and no_injury:
+        lines.append(f"• Injury: {name} said something hurt; {', '.join(no_injury)} recorded no "
+                     "injury to the child.")
+    elif no_injury and injured:
+        lines.append(f"• Injury: {', '.join(injured)} recorded an injury to the child; "
+                     f"{', '.join(no_injury)} did not.")
+    if child_words and given["child_experience"]:
+        staff_said = "; ".join(f"{who}: {v}" for who, v in given["child_experience"])
+        lines.append(f"• What {name} said: {' / '.join(child_words)} — and what staff say {name} "
+                     f"said or showed: {staff_said}")
+    return lines
 
 
 def overview(session: Session, *, incident: Incident) -> list[Outbound]:
@@ -177,6 +256,8 @@ def overview(session: Session, *, incident: Incident) -> list[Outbound]:
     messages = [Outbound(text="\n".join(head))]
     if lines:
         messages.append(Outbound(text="Side by side\n\n" + "\n".join(lines)))
+    messages.append(Outbound(text="The child's view\n\n" + "\n".join(
+        child_view_lines(session, incident=incident))))
     return messages
 
 
@@ -208,6 +289,7 @@ def signed_view(session: Session, *, review: Review) -> list[Outbound]:
         author = crud.get_person(session, person_id=addendum.author_id)
         lines += ["", f"Addendum, {addendum.created_at.astimezone(zone):%a %d %b %Y at %H:%M}, by "
                       f"{author.display_name if author else 'a manager'}:", addendum.text]
+    lines += ["", "The child's view", *child_view_lines(session, incident=incident)]
     rows = [[Button(label="➕ Add an addendum", payload=buttons.opens(buttons.REVIEW_ADDENDUM,
                                                                     review.id))]]
     return [Outbound(text="\n".join(lines), buttons=rows)]
@@ -291,7 +373,10 @@ class ReviewService:
         assert person.id is not None
         incident_id = int(state.context["incident_id"])
         now = utcnow()
+        incident = session.get(Incident, incident_id)
+        assert incident is not None
         actions = self._actions(state, manager_id=person.id, now=now)
+        actions += self._checks(session, state, incident=incident, manager_id=person.id, now=now)
         try:
             review = store.save_review(session, incident_id=incident_id, manager_id=person.id,
                                        answers=self.runner.answers(state),
@@ -302,6 +387,7 @@ class ReviewService:
             return
         assert review.id is not None
         reply.record_id = review.id
+        confirms = {a["description"]: a["confirms"] for a in actions if a.get("confirms")}
         incident = crud.get_incident(session, incident_id=incident_id)
         assert incident is not None
         for action in store.actions_of(session, review_id=review.id):
@@ -309,7 +395,8 @@ class ReviewService:
             assert action.id is not None
             planned = planner.plan_action(session, setting_id=incident.setting_id,
                                           incident_id=incident_id, action_id=action.id,
-                                          owner_id=owner_id, due=action.due_at)
+                                          owner_id=owner_id, due=action.due_at,
+                                          confirms=confirms.get(action.description))
             action.follow_up_id = planned[0].id if planned else None
             session.add(action)
             if owner_id != person.id:
@@ -317,7 +404,34 @@ class ReviewService:
                     f"You have a new action from the review of {incident_title(session, incident)}, "
                     f"due {action.due_at:%a %d %b}. Send /pending to see it.")))
         planner.complete_review(session, incident_id=incident_id)
+        if state.value("restorative") == "held":  # the manager's dated confirmation, at sign-off
+            planner.child_spoken_to(session, incident_id=incident_id, source="review",
+                                    actor_id=person.id, now=now)
         session.flush()
+
+    @staticmethod
+    def _checks(session: Session, state: State, *, incident: Incident, manager_id: int,
+                now: datetime) -> list[dict[str, Any]]:
+        """What the review left to do or to check becomes a dated action for the manager."""
+        child = crud.get_child(session, child_id=incident.child_id)
+        name = child.display_name if child else "the child"
+        checks: list[dict[str, Any]] = []
+        if state.value("restorative") == "planned":
+            checks.append({
+                "description": f"Confirm you have spoken with {name} (regulation 35: within 5 days)",
+                "owner_id": manager_id, "confirms": "child_spoken_to",
+                "due_at": max(incident.occurred_at + timedelta(days=5), now)})
+        if state.value("spoken_with_staff") == "some":
+            checks.append({
+                "description": "Speak with the rest of the staff involved (regulation 35: within "
+                               "48 hours)",
+                "owner_id": manager_id, "due_at": max(incident.occurred_at + timedelta(hours=48), now)})
+        if state.value("notifiable") == "unclear":
+            checks.append({
+                "description": "Check whether this incident must be notified to Ofsted "
+                               "(regulation 40: without delay)",
+                "owner_id": manager_id, "due_at": now})
+        return checks
 
     @staticmethod
     def _actions(state: State, *, manager_id: int, now: datetime) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ import logging
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
@@ -211,6 +212,10 @@ async def post_init(app: App) -> None:
     """At start: the default command menu, each enrolled person's menu, old update ids pruned,
     then each extension's own start-up."""
     svc = services(app)
+    # Every database step runs in a worker thread: as many as the database pool has connections
+    # (the default, cores + 4, would queue people behind one slow step on a small server).
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(
+        max_workers=svc.config.db_pool_size, thread_name_prefix="flourish-db"))
     try:
         await app.bot.set_my_commands([BotCommand(c, d) for c, d in handlers.DEFAULT_COMMANDS])
 
@@ -230,6 +235,9 @@ async def post_init(app: App) -> None:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
             log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
+        reminded = await handlers.remind_unsubmitted(svc, app.bot)
+        if reminded:
+            log.info("showed %d people their unsubmitted debrief's summary again", reminded)
     except TelegramError as exc:
         log.warning("could not finish interrupted clean-ups: %s", type(exc).__name__)
     for extension in svc.extensions:

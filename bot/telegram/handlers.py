@@ -16,12 +16,15 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session
 from telegram import Bot, BotCommand, BotCommandScopeChat, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.kill_points import kill_point
 from bot.services.runner import STAFF_DEBRIEF, Reply
 from bot.telegram.context import App, Context, Services, services
 from bot.telegram.transport import (
@@ -35,9 +38,11 @@ from bot.telegram.transport import (
 )
 from dialogues import values
 from dialogues.buttons import parse
-from dialogues.engine import Inbound, Outbound
+from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
+from storage.models import Role
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +88,13 @@ PRIVACY = (
     "• Nothing is used for anything else, or shared outside your organisation.\n\n"
     "To see, correct or erase what is held about you, ask your registered manager or the "
     "setting's data protection lead: they can export or remove it.")
+CHILD_PRIVACY = (
+    "What I keep 💛\n\n"
+    "• What you tell me. It is kept safe and locked.\n"
+    "• Who sees it: the grown-ups who look after you here. Sometimes an inspector, whose job is "
+    "to check you are cared for well.\n"
+    "• I do not share it with anyone else.\n\n"
+    "You can ask a grown-up you trust to show you what is kept, or to change it.")
 
 
 @dataclass
@@ -112,6 +124,8 @@ def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work:
     if person is None or person.id is None:
         return Step(notes=[NOT_ENROLLED], claimed=True)
     reply = work(session, person.id)
+    if reply.submitted_debrief_id is not None:
+        kill_point("before_commit")
     step = Step(reply=reply, claimed=True)
     for notice in reply.notices:
         target = crud.get_person(session, person_id=notice.person_id)
@@ -155,6 +169,8 @@ async def _deliver(context: Context, chat_id: int, step: Step) -> None:
     if step.reply is None:
         return
     if _cleans_up(step.reply):
+        if step.reply.submitted_debrief_id is not None:
+            kill_point("after_commit")
         await _finish(context, chat_id, step)
         return
     sent = await send_outbound(context.bot, chat_id, step.reply.messages,
@@ -181,15 +197,22 @@ async def _finish(context: Context, chat_id: int, step: Step) -> None:
     rows = await svc.db(lambda s: [(m.message_id, m.from_bot) for m in
                                    crud.conversation_messages(s, conversation_id=conversation_id)])
     removed = 0
+    submitted = step.reply.submitted_debrief_id is not None
     if step.delete_after:
         removed = await delete_messages(context.bot, chat_id, [m for m, _ in rows])
-    await svc.db(lambda s: crud.forget_messages(s, conversation_id=conversation_id))
+    if submitted:
+        kill_point("after_delete")
     lines = [m.text for m in step.reply.messages]
-    if step.reply.submitted_debrief_id is not None:
+    if submitted:
         lines.append(f"Receipt: debrief #{step.reply.submitted_debrief_id} received.")
     if removed:
         lines.append("For privacy, the questions and answers have been removed from this chat.")
+    # The receipt goes before the tracked messages are forgotten: a crash in between means a
+    # restart sends it again (twice is better than never).
     await send_outbound(context.bot, chat_id, [Outbound(text="\n\n".join(lines), kind="done")])
+    if submitted:
+        kill_point("after_receipt")
+    await svc.db(lambda s: crud.forget_messages(s, conversation_id=conversation_id))
     log.info("conversation %s finished (%s), %d messages removed", conversation_id,
              "submitted" if step.reply.submitted_debrief_id else "cancelled", removed)
 
@@ -198,7 +221,7 @@ async def finish_interrupted_cleanups(svc: Services, bot: Bot) -> int:
     """Delete the tracked Q&A of debriefs that were finished just before a crash; return how many
     conversations were cleaned up. Run at start, so a restart completes what a kill cut short."""
 
-    def pending(session: Session) -> list[tuple[int, int, list[int], bool]]:
+    def pending(session: Session) -> list[tuple[int, int, list[int], bool, int | None]]:
         found = []
         for conversation_id in crud.finished_conversations_with_messages(session):
             conversation = crud.get_conversation(session, conversation_id=conversation_id)
@@ -208,18 +231,68 @@ async def finish_interrupted_cleanups(svc: Services, bot: Bot) -> int:
             person = crud.get_person(session, person_id=conversation.person_id)
             setting = crud.get_setting(session, setting_id=person.setting_id) if person else None
             delete = setting.delete_chat_after_submit if setting is not None else True
-            found.append((conversation_id, rows[0].chat_id, [r.message_id for r in rows], delete))
+            found.append((conversation_id, rows[0].chat_id, [r.message_id for r in rows], delete,
+                          conversation.debrief_id))
         return found
 
     def forget(conversation_id: int) -> Callable[[Session], None]:
         return lambda session: crud.forget_messages(session, conversation_id=conversation_id)
 
     work = await svc.db(pending)
-    for conversation_id, chat_id, message_ids, delete in work:
+    for conversation_id, chat_id, message_ids, delete, debrief_id in work:
         if delete:
             await delete_messages(bot, chat_id, message_ids)
+        if debrief_id is not None:  # the receipt may not have gone before the crash
+            await send_text(bot, chat_id, f"Receipt: debrief #{debrief_id} received. (I restarted "
+                            "just after you submitted it, so here it is again in case it was lost.)")
         await svc.db(forget(conversation_id))
     return len(work)
+
+
+UNSUBMITTED = ("I restarted just now, and your debrief is not submitted yet: nothing is lost. "
+               "If you pressed Submit, please check it below and press Submit again.")
+
+
+async def remind_unsubmitted(svc: Services, bot: Bot, *, within: timedelta = timedelta(days=1),
+                             ) -> int:
+    """At start: everyone left at a debrief's summary recently is shown it again with a word, once
+    per version of it (a press lost in a crash must not look like a record made)."""
+    engine = svc.conversations.debriefs.engine
+
+    def waiting(session: Session) -> list[tuple[int, int, list[Outbound]]]:
+        found = []
+        for conversation, state in crud.conversations_at_summary(
+                session, flow_id=STAFF_DEBRIEF, since=utcnow() - within):
+            person = crud.get_person(session, person_id=conversation.person_id)
+            if person is None or not person.active or person.telegram_user_id is None:
+                continue
+            assert conversation.id is not None
+            key = {"version": conversation.version}
+            if crud.audited(session, action="summary_reminded", object_id=conversation.id,
+                            detail=key):
+                continue
+            crud.record_audit(session, actor_id=person.id, action="summary_reminded",
+                              object_type="conversation", object_id=conversation.id, detail=key)
+            _, messages = engine.resume(State.model_validate_json(state))
+            found.append((conversation.id, person.telegram_user_id, messages[1:]))
+        return found
+
+    reminders = await svc.db(waiting)
+    for conversation_id, chat_id, messages in reminders:
+        try:
+            sent = await send_outbound(bot, chat_id, [Outbound(text=UNSUBMITTED), *messages])
+        except TelegramError as exc:  # blocked the bot, say: the others still hear
+            log.warning("could not show an unsubmitted summary again: %s", type(exc).__name__)
+            continue
+
+        def track(session: Session, conversation_id: int = conversation_id,
+                  chat_id: int = chat_id, sent: list[Any] = sent) -> None:
+            for item in sent:
+                crud.track_message(session, conversation_id=conversation_id, chat_id=chat_id,
+                                   message_id=item.message_id, question_id=item.question_id)
+
+        await svc.db(track)
+    return len(reminders)
 
 
 async def run(update: Update, context: Context, work: Work, *, incoming: Message | None = None,
@@ -229,6 +302,8 @@ async def run(update: Update, context: Context, work: Work, *, incoming: Message
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
     assert chat is not None
+    if pressed is not None and pressed.data == "summary|submit":
+        kill_point("before_step")
     step = await svc.db(lambda s: _step(
         s, update_id=update.update_id, user_id=user.id, chat_id=chat.id, work=work,
         incoming_message_id=incoming.message_id if incoming else None))
@@ -281,6 +356,8 @@ async def start_command(update: Update, context: Context) -> None:
         setting = crud.get_setting(session, setting_id=person.setting_id)
         where = f" for {setting.name}" if setting is not None else ""
         role = str(person.role)
+        if role == "child":
+            return "Hi. 💛 Welcome. " + help_text(role), role
         text = f"Welcome to Flourish. You're set up as {role}{where}.\n\n" + help_text(role)
         return text, role
 
@@ -342,9 +419,17 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: what is stored, where, who can see it, and how to ask for it to be erased."""
-    chat = update.effective_chat
+    svc = services(context)
+    user, chat = update.effective_user, update.effective_chat
+    assert user is not None
     assert chat is not None
-    await send_text(context.bot, chat.id, PRIVACY)
+
+    def lookup(session: Session) -> str:
+        crud.claim_update(session, update_id=update.update_id)
+        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
+        return CHILD_PRIVACY if person is not None and person.role == Role.child else PRIVACY
+
+    await send_text(context.bot, chat.id, await svc.db(lookup))
 
 
 # --- buttons, words and everything else --------------------------------------------------------

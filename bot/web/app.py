@@ -1,6 +1,6 @@
 """The dashboard's ASGI app: sign-in (Mini App initData or a one-time link), then the pages.
 
-Every page is a thin call into `bot.web.views` (which asks `bot.access` who may see what) and a
+Every page is a thin call into `bot.web.views` (which asks `bot.services.access` who may see what) and a
 server-rendered template. Sessions are rows in the database; the cookie holds only a random id.
 Every page a person opens is written to the audit table (the path's shape, never its content).
 Endpoints are plain functions, so Starlette runs their database work on its thread pool.

@@ -1,7 +1,7 @@
 """What each dashboard page shows, built from the services and storage (no HTTP in here).
 
 Each function takes a session, the signed-in person and plain arguments, and returns dataclasses
-the templates render. Who may see what comes from `bot.access`; every narrative read goes through
+the templates render. Who may see what comes from `bot.services.access`; every narrative read goes through
 it, so the audit table sees the same reads as in the chat.
 """
 
@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from bot.followups import planner
 from bot.followups.schedule import Policy
-from bot.services import access
+from bot.services import access, insights
 from bot.services.reviews import (
     MANAGER_REVIEW,
     NOT_SIDE_BY_SIDE,
@@ -105,6 +105,7 @@ class Today:
     overdue: list[str]
     flags: list[tuple[str, list[int]]]
     narrative: bool
+    patterns: list[tuple[str, list[int]]] = field(default_factory=list)
 
 
 def _zone(setting: Setting | None) -> ZoneInfo:
@@ -140,8 +141,18 @@ def today(session: Session, *, person: Person, now: datetime) -> Today:
         for flag in row.flags:
             raised.setdefault(flag, []).append(row.id)
     flags = [(staff_text(f), ids) for f, ids in sorted(raised.items())]
+    found = pattern_flags(session, setting_id=setting.id, as_of=now) if narrative else []
     return Today(setting=setting.name, incidents=incidents, overdue=overdue, flags=flags,
-                 narrative=narrative)
+                 narrative=narrative, patterns=found)
+
+
+def pattern_flags(session: Session, *, setting_id: int, as_of: datetime,
+                  child_id: int | None = None, staff_id: int | None = None,
+                  ) -> list[tuple[str, list[int]]]:
+    """The insights' patterns across incidents (sentence, incidents behind it), newest first."""
+    return [(flag.sentence, sorted(flag.incident_ids, reverse=True))
+            for flag in insights.pattern_flags(session, setting_id=setting_id, as_of=as_of,
+                                               child_id=child_id, person_id=staff_id)]
 
 
 def _child_names(session: Session, child_ids: list[int]) -> dict[int, str]:
@@ -310,6 +321,7 @@ def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecor
 class Patterns:
     period: str
     total: int
+    across: list[tuple[str, list[int]]]
     by_child: list[tuple[str, int]]
     by_staff: list[tuple[str, int]]
     by_shift: list[tuple[str, int]]
@@ -363,6 +375,8 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
             flagged.setdefault(flag, []).append((row.id, f"{at:%d %b %H:%M}"))
     return Patterns(
         period=PERIODS.get(period, PERIODS["28"]), total=len(local),
+        across=pattern_flags(session, setting_id=setting.id, as_of=now, child_id=child_id,
+                             staff_id=staff_id),
         by_child=by_child.most_common(), by_staff=by_staff.most_common(),
         by_shift=[(label, by_shift.get(name, 0)) for name, label, _, _ in SHIFTS],
         flags=[(staff_text(f), rows) for f, rows in sorted(flagged.items())],

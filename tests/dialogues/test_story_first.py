@@ -75,8 +75,6 @@ def test_an_unticked_detail_is_the_only_one_asked_again(engine: Engine) -> None:
     assert "hold_types" not in later
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11 (nlu): a duration followed by 'after ...' is "
-                   "discarded; remove this mark when the NLU reads it")
 def test_a_duration_followed_by_after_is_not_asked_again(engine: Engine) -> None:
     state, _ = told(engine, "standing hold in the lounge for about 3 mins after he threw a chair")
     state, _ = engine.handle(state, Inbound.pressed("noted_confirm|v:yes"))

@@ -93,9 +93,11 @@ async def test_an_incident_through_every_deadline_across_the_spring_clock_change
         # The second member of staff debriefs on Sunday morning: their reminders stop.
         utc(2026, 3, 29, 10, 0): lambda: submit_debrief(house, incident_id=incident_id, person=1,
                                                         now=utc(2026, 3, 29, 10, 0)),
-        # Monday: the child's view is recorded; Tuesday: the review is signed.
-        utc(2026, 3, 30, 12, 0): lambda: _in_session(planner.complete_child_view,
-                                                     incident_id=incident_id, now=utc(2026, 3, 30, 12)),
+        # Monday: someone confirms they spoke with the child; Tuesday: the review is signed.
+        utc(2026, 3, 30, 12, 0): lambda: _in_session(planner.child_spoken_to,
+                                                     incident_id=incident_id, source="assisted_view",
+                                                     actor_id=house.staff[1],
+                                                     now=utc(2026, 3, 30, 12)),
         utc(2026, 3, 31, 9, 0): lambda: _in_session(planner.complete_review, incident_id=incident_id,
                                                     now=utc(2026, 3, 31, 9)),
     }
@@ -117,7 +119,7 @@ async def test_an_incident_through_every_deadline_across_the_spring_clock_change
         # Monday 09:00 BST (08:00 UTC): the weekly digest to each manager.
         (utc(2026, 3, 30, 8, 0), MANAGER_1, "digest"),
         (utc(2026, 3, 30, 8, 0), MANAGER_2, "digest"),
-        # The child's view was recorded on Monday: no 4-day reminder, no 5-day escalation.
+        # The child was spoken to on Monday: no 4-day reminder, no 5-day escalation.
         # T0+7d: the reflection to both members of staff.
         (utc(2026, 4, 3, 14, 0), STAFF_1, "reflection"),
         (utc(2026, 4, 3, 14, 0), STAFF_2, "reflection"),

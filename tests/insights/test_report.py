@@ -65,9 +65,9 @@ def _known_incident(home: Home) -> int:
 @SQLITE_ONLY
 def test_the_pdf_report_holds_every_regulation_35_field_and_a_chart_on_the_cover(
         home: Home, flourish_env: dict[str, str], tmp_path: Path) -> None:
-    for tool in ("pdftoppm", "pdftotext", "pdfimages"):
-        if shutil.which(tool) is None:
-            skip_or_fail(f"{tool} (poppler-utils) is not installed; scripts/setup installs it")
+    missing = [t for t in ("pdftoppm", "pdftotext", "pdfimages") if shutil.which(t) is None]
+    if missing:
+        skip_or_fail(f"{missing} (poppler-utils) not installed; scripts/setup installs it")
     incident_id = _known_incident(home)
     home.add(1, days_ago=2)  # another incident in the period
     pdf = tmp_path / "report.pdf"

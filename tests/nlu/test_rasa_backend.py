@@ -162,3 +162,47 @@ def test_bad_input_gets_a_valid_result(rasa: RasaInterpreter, text: str) -> None
 def test_empty_text_is_not_read_as_yes(rasa: RasaInterpreter) -> None:
     assert rasa.parse("").intent.name == "inform"
     assert rasa.parse("  ").intent.name == "inform"
+
+
+@pytest.fixture(scope="module")
+def staff_written_through_rasa(rasa: RasaInterpreter) -> dict[str, ParseResult]:
+    """Each staff-written text read once by Rasa (about 320 requests), shared by the tests below."""
+    from nlu.evaluation import load_staff_written
+
+    return {r["text"]: rasa.parse(r["text"]) for r in load_staff_written()}
+
+
+class _Replay:
+    """Answers from results already read, so the evaluation does not ask the server twice."""
+
+    def __init__(self, results: dict[str, ParseResult]) -> None:
+        self.results = results
+
+    def parse(self, text: str) -> ParseResult:
+        return self.results[text]
+
+
+def test_the_staff_written_set_meets_the_bar_through_rasa(
+    staff_written_through_rasa: dict[str, ParseResult],
+) -> None:
+    """The same bar as the embedded parser (test_staff_scores.py); any inversion is named."""
+    from nlu.evaluation import evaluate_staff_written
+
+    report = evaluate_staff_written(_Replay(staff_written_through_rasa))
+    summary = report.as_dict()
+    assert report.flag_micro.f1 >= 0.95, summary["flags"]
+    assert report.fact_accuracy >= 0.93, summary["fact_accuracy"]
+    assert report.intent_accuracy >= 0.95, summary["confusion"]
+    assert [(i["id"], i["inversion"]) for i in report.inversions] == []
+
+
+def test_rasa_and_the_embedded_parser_read_the_same_facts(
+    staff_written_through_rasa: dict[str, ParseResult],
+) -> None:
+    """One shared post-processing: whatever DIET tags, both backends state the same facts."""
+    from nlu.embedded import default_interpreter
+
+    embedded = default_interpreter()
+    differ = [text for text, result in staff_written_through_rasa.items()
+              if result.facts != embedded.parse(text).facts]
+    assert differ == []

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.services.debriefs import DebriefService
 from bot.services.demo import seed_demo
-from bot.services.export import export_records, to_csv, to_json
+from bot.services.export import PRIVATE_QUESTIONS, export_records, to_csv, to_json
 from dialogues import values
 from dialogues.engine import Inbound, State
 from storage import crud
@@ -20,7 +20,7 @@ from storage.models import Answer, Conversation, Person, Role
 
 # What a tired member of staff types at each question the flow asks (no NLU here: words only).
 TYPED = {
-    "wellbeing": "a bit shaken tbh",
+    "wellbeing": "a bit shaken, he caught my wrist on the way down",
     "child": "robin",
     "incident_day": "yesterday about 7pm",
     "describe": "she kicked off after her mum cancelled the visit, threw her plate and went for Kit "
@@ -63,7 +63,7 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
         setting_id = seed_demo(session)
         person = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))[0]
         service.start_or_resume(session, person=person)
-    kept_words = []
+    kept_words: list[tuple[str, str]] = []
     tried: set[str] = set()
     with Session(db_engine) as session:
         after = _state(session, person)
@@ -83,11 +83,11 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
         assert kept or answered or values.control_word(text), (question, text,
                                                                [m.text for m in reply.messages])
         if kept:
-            kept_words.append(text)
+            kept_words.append((question, text))
     assert after.status == "summary", after.current
     with session_scope() as session:
         reply = service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
-    assert reply.submitted_debrief_id is not None
+    assert reply.record_id is not None
     with Session(db_engine) as session:
         notes = {a.question_id: a.text for a in session.exec(select(Answer))
                  if a.question_id.endswith(".note")}
@@ -97,12 +97,53 @@ def test_every_message_is_an_answer_a_note_or_a_control_and_the_export_holds_it(
     exported = to_json(records)
     spreadsheet = to_csv(records)
     assert len(kept_words) >= 10
-    for text in kept_words:
-        assert text in json.dumps(json.loads(exported), ensure_ascii=False), text
+    as_json = json.dumps(json.loads(exported), ensure_ascii=False)
+    for question, text in kept_words:
+        if question in PRIVATE_QUESTIONS:  # promised not to be part of the child's record
+            assert text not in as_json, f"{text!r} ({question}) must stay out of the export"
+            assert text not in spreadsheet
+            continue
+        assert text in as_json, text
         assert text in spreadsheet, f"{text!r} is not in the CSV export"
+    assert any(q in PRIVATE_QUESTIONS for q, _ in kept_words), "the wellbeing words were kept"
+    debrief = json.loads(exported)[0]["debriefs"][0]["answers"]
+    assert debrief["tried_first.note"]["question"] == "What was tried first (in their words)"
 
 
 def _state(session: Session, person: Person) -> State:
     conversation = session.exec(select(Conversation).where(
         Conversation.person_id == person.id, Conversation.active)).one()  # type: ignore[arg-type]
     return State.model_validate_json(conversation.state)
+
+
+def test_the_manager_sees_the_words_kept_with_an_answer_but_not_the_private_ones(
+        flourish_env: dict[str, str], db_engine: Engine) -> None:
+    from bot.services.reviews import side_by_side
+    from dialogues.flow import load_flow
+    from storage.models import Incident
+
+    service = DebriefService()
+    with session_scope() as session:
+        setting_id = seed_demo(session)
+        person = crud.list_people(session, setting_id=setting_id, roles=(Role.staff,))[0]
+        service.start_or_resume(session, person=person, new=True)
+    typed = {"wellbeing": "a bit shaken, he caught my wrist on the way down",
+             "tried_first": "talked to her calmly and offered her a hot chocolate in the quiet room"}
+    for _ in range(60):
+        with Session(db_engine) as session:
+            state = _state(session, person)
+        if state.status != "active":
+            break
+        question = state.current or ""
+        text = typed.pop(question, None) or ("1" if question in ("child", "incident_day")
+                                             else "skip")
+        with session_scope() as session:
+            service.handle(session, person=person, inbound=Inbound.typed(text))
+    with session_scope() as session:
+        service.handle(session, person=person, inbound=Inbound.pressed("summary|submit"))
+    with session_scope() as session:
+        incident = session.exec(select(Incident)).one()
+        _, lines = side_by_side(session, incident=incident, flow=load_flow("staff_debrief"))
+    shown = "\n".join(lines)
+    assert "in their words: “talked to her calmly and offered her a hot chocolate" in shown
+    assert "wrist" not in shown

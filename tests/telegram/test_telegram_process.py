@@ -81,7 +81,7 @@ async def test_killed_bot_process_resumes_the_debrief_where_it_was(
     mark = standin.mark()
     user.send("00:05")  # earlier today whatever the hour (a later time is queried)
     await settle(standin, mark, quiet=0.5)
-    assert question_scope(user) == "location"
+    assert question_scope(user) == "describe"  # the account comes straight after when
     with session_scope() as session:
         assert len(session.exec(select(Conversation)).all()) == 1
     assert "phone" not in processes[-1].output()  # no sensitive content in the logs

@@ -5,6 +5,7 @@ with a safeguarding alert, a view recorded with the child, and an export that ho
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 from support.botapi_standin import BotApiStandIn, FakeUser, buttons_of
@@ -13,7 +14,7 @@ from support.telegram_fixtures import Home, enrol, settle
 from bot.services.export import export_records, to_csv
 from storage import crud
 from storage.db import session_scope
-from storage.models import AuditEvent, Child, FollowUp, PersonCreate, Role
+from storage.models import AuditEvent, Child, FollowUp, Incident, PersonCreate, Role
 
 DEBRIEF = {
     "wellbeing": "1", "child": "Robin T", "incident_day": "yesterday", "incident_time": "17:30",
@@ -29,7 +30,7 @@ REVIEW = {
     "spoken_with_staff": "all", "legal_necessary": "yes",
     "legal_necessary_why": "He was about to throw a chair at Kit", "reasonable": "yes",
     "minimum_force": "partly", "proportionate": "yes", "less_restrictive": "no",
-    "impact_on_child": "Upset for an hour, then settled", "restorative": "planned",
+    "impact_on_child": "Upset for an hour, then settled", "restorative": "held",
     "informed": "parents", "notifiable": "no", "learning": "Calls home are a trigger",
     "action_1": "Add music to Robin's calming plan", "action_1_owner": "Lee Test",
     "action_1_due": "In a week", "action_2": "Move call times earlier", "action_2_owner": "Me",
@@ -147,7 +148,12 @@ async def test_an_incident_reviewed_and_heard_from_the_child_end_to_end(
     assert any(t.startswith("Thank you. I've sent the child a gentle invitation")
                for t in texts(calls, sam.id))
     (invitation,) = texts(calls, robin_user.id)
-    assert invitation.startswith("Hi. 💛 How was it for you today?")
+    with session_scope() as s:
+        told = s.get(Incident, incident_id)
+        assert told is not None
+        day = told.occurred_at.astimezone(ZoneInfo("Europe/London"))
+    assert invitation.startswith(f"Hi. 💛 This is about what happened on {day:%A} {day.day} "
+                                 f"{day:%B}. How was it for you?")  # the day, not "today"
     calls = await tap(standin, robin_user, f"cv:start:{incident_id}")
     assert any("You can stop at any time" in t for t in texts(calls, robin_user.id))
     for data in ("feel_now|v:sad", "before|v:too_loud", "before_words|c:skip", "calm|v:music"):

@@ -22,6 +22,7 @@ from storage.config import get_config
 from storage.crypto import key_ring
 from storage.db import session_scope
 from storage.models import ChildCreate, Person, PersonCreate, Role, SettingCreate, SettingKind
+from storage.types import utcnow
 
 ACCOUNT = 6_600_000_123
 
@@ -57,7 +58,7 @@ def _home() -> dict[str, int]:
         code = crud.create_invite(session, person_id=manager.id, ttl=timedelta(hours=1))
         crud.redeem_invite(session, code=code, telegram_user_id=ACCOUNT)
         incident = crud.create_incident(session, setting_id=setting.id, child_id=child.id,
-                                        occurred_at=crud.utcnow(), reported_by_id=staff.id,
+                                        occurred_at=utcnow(), reported_by_id=staff.id,
                                         staff_ids=[manager.id])
         crud.save_debrief(session, incident=incident, person_id=manager.id,
                           flow_id="staff_debrief", flags=["many_staff"], answers=[

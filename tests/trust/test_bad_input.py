@@ -112,7 +112,7 @@ async def test_odd_and_forged_input_in_a_debrief_gets_a_clear_answer_and_loses_n
         lambda: staff.send("   \n\t "),
         lambda: staff.send("\u200b\u200b"),
         lambda: staff.send("\x00\x1b[31mred\x1b[0m \u202eevil"),
-        lambda: staff.send("Robin T " * 2500),  # 20,000 characters
+        lambda: staff.send("zzzz " * 4000),  # 20,000 characters that name no child
         lambda: staff.press("x" * 64, message=message),  # Telegram's longest callback data
         lambda: staff.press("child|v:" + "9" * 56, message=message),
         lambda: staff.press("incident_time|v:23:59", message=message),  # a stale scope

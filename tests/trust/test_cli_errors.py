@@ -27,6 +27,7 @@ def assert_one_line(done: subprocess.CompletedProcess[str], expected: str) -> No
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.timeout(900)  # several process starts; slow on a busy machine
 def test_a_broken_environment_is_one_line(flourish_env: dict[str, str], tmp_path: Path) -> None:
     base = {k: v for k, v in flourish_env.items() if k != "DATABASE_URL"}
     add = ["admin", "add-setting", "--name", "Ash Lodge", "--kind", "children_home"]
@@ -44,6 +45,7 @@ def test_a_broken_environment_is_one_line(flourish_env: dict[str, str], tmp_path
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.timeout(900)  # several process starts; slow on a busy machine
 def test_mistakes_in_admin_commands_are_one_line(flourish_env: dict[str, str]) -> None:
     env = flourish_env
     assert flourish(env, "admin", "add-setting", "--name", "Ash Lodge",

@@ -94,6 +94,7 @@ def _plain_values() -> dict[tuple[str, str, object], str]:
     return values
 
 
+@pytest.mark.timeout(900)  # several process starts; slow on a busy machine
 def test_missing_wrong_or_malformed_key_is_refused_in_one_line_and_nothing_is_written(
     flourish_env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -26,6 +26,7 @@ def _secrets(code: str) -> list[str]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.timeout(900)  # several process starts; slow on a busy machine
 def test_a_token_telegram_rejects_is_one_line_and_never_printed(
     standin: BotApiStandIn, telegram_env: dict[str, str]
 ) -> None:
@@ -42,6 +43,7 @@ def test_a_token_telegram_rejects_is_one_line_and_never_printed(
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.timeout(900)  # several process starts; slow on a busy machine
 async def test_a_whole_run_with_planted_secrets_logs_none_of_them(
     standin: BotApiStandIn, telegram_env: dict[str, str], home: Home, tmp_path: Path
 ) -> None:

@@ -153,3 +153,32 @@ def test_erasing_a_person_keeps_the_record_and_subject_access_shows_what_is_held
         assert "Aoife" not in json.dumps(subject_access(session, person_id=staff_id), default=str)
     with session_scope() as session, pytest.raises(RetentionError, match="No person 999999"):
         erase_person(session, person_id=999_999, actor_id=None)
+
+
+class _NoSender:
+    """Nothing is due in this test; a send would be a mistake."""
+
+    async def send(self, *, chat_id: int, text: str, buttons: object = None) -> int:
+        raise AssertionError("nothing should be sent")
+
+
+async def test_the_follow_up_leader_applies_retention_once_a_day(db_engine: Engine) -> None:
+    from bot.followups.scheduler import FollowUpScheduler
+
+    _, staff, _ = _home("Hawthorn House")
+    clock_now = [NOW]
+    scheduler = FollowUpScheduler(engine=db_engine, sender=_NoSender(),  # type: ignore[arg-type]
+                                  clock=lambda: clock_now[0])
+    try:
+        first = _conversation(staff, "submitted", 31)
+        await scheduler.tick()
+        assert first not in _conversation_ids()
+        second = _conversation(staff, "submitted", 31)
+        clock_now[0] = NOW + timedelta(hours=1)
+        await scheduler.tick()
+        assert second in _conversation_ids()  # not again within the day
+        clock_now[0] = NOW + timedelta(hours=25)
+        await scheduler.tick()
+        assert second not in _conversation_ids()
+    finally:
+        scheduler.leadership.release()

@@ -133,6 +133,8 @@ def test_a_manager_in_telegram_reviews_signs_and_downloads_the_pdf(
     shot(page, screenshots, "incident-phone", request)
 
     page.get_by_role("link", name="Review this incident").click()
+    page.locator(".msg[data-question]").first.wait_for()
+    shot(page, screenshots, "review-phone", request)
     asked = answer_review(page, REVIEW)
     assert asked[:3] == ["spoken_with_staff", "legal_necessary", "legal_necessary_why"]
     assert "Signed off" in page.inner_text("main")
@@ -149,7 +151,7 @@ def test_a_manager_in_telegram_reviews_signs_and_downloads_the_pdf(
     assert page.locator(".clock.done", has_text="Review").count() == 1
 
     page.get_by_role("link", name="Reports").click()
-    with page.expect_download() as info:
+    with page.expect_download(timeout=90_000) as info:  # the report draws its charts first
         page.get_by_role("link", name="Download the PDF report").click()
     body = Path(info.value.path()).read_bytes()
     assert body.startswith(b"%PDF")

@@ -180,3 +180,19 @@ def test_reports_download_the_chosen_period_as_csv(client: httpx.Client, ward: W
     with session_scope() as s:
         exports = list(s.exec(select(AuditEvent).where(AuditEvent.action == "export")))
     assert len(exports) == 2
+
+
+def test_patterns_across_incidents_come_from_the_insights_with_their_incidents(
+        client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+    for page in (client.get("/patterns"), client.get("/")):
+        section = page.text.split('id="across-h"' if "across-h" in page.text
+                                  else 'id="patterns-h"')[1].split("</section>")[0]
+        escalating = [line for line in section.split("<li>") if "Robin (test)" in line
+                      and "3 incidents" in line]
+        assert escalating, section
+        for incident_id in (ward.late, ward.fresh, ward.old):
+            assert f'href="/incidents/{incident_id}"' in escalating[0]
+    # the same patterns for one staff member: Alex was only in one incident
+    alex = client.get(f"/patterns?staff={ward.staff[0].id}").text
+    assert "3 incidents" not in alex.split('id="across-h"')[1].split("</section>")[0]
