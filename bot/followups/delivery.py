@@ -306,7 +306,7 @@ class Deliverer:
                     type(exc).__name__)
         now = self.clock()
         with session_scope(self.engine) as session:
-            row = session.get(FollowUp, followup_id)
+            row = store.get_followup(session, followup_id=followup_id)
             if row is not None and row.state == store.PENDING:
                 row.due_at = now + SET_ASIDE
                 row.outcome = f"set_aside:{type(exc).__name__}"[:40]

@@ -185,7 +185,7 @@ def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
     child_words: list[str] = []
     for view in views:
         flow = load_flow(CHILD_VIEW_FLOWS.get(view.mode, "child_view"))
-        recorder = session.get(Person, view.recorded_by_id) if view.recorded_by_id else None
+        recorder = crud.get_person(session, person_id=view.recorded_by_id)
         heading = (f"{name}'s own view, on their phone" if view.mode == "self" else
                    f"{name}'s view, recorded with them by "
                    f"{recorder.display_name if recorder else 'a member of staff'}")
@@ -217,7 +217,7 @@ def _disagreements(session: Session, *, incident: Incident, name: str, said_hurt
                                                "child_experience": []}
     for debrief in crud.debriefs_of(session, incident_id=incident.id):
         assert debrief.id is not None
-        person = session.get(Person, debrief.person_id)
+        person = crud.get_person(session, person_id=debrief.person_id)
         who = (person.display_name if person else "Staff").split()[0]
         for answer in crud.answers_of(session, debrief_id=debrief.id):
             if answer.question_id in given and answer.status not in ("skipped", "unsure"):
@@ -373,7 +373,7 @@ class ReviewService:
         assert person.id is not None
         incident_id = int(state.context["incident_id"])
         now = utcnow()
-        incident = session.get(Incident, incident_id)
+        incident = crud.get_incident(session, incident_id=incident_id)
         assert incident is not None
         actions = self._actions(state, manager_id=person.id, now=now)
         actions += self._checks(session, state, incident=incident, manager_id=person.id, now=now)
