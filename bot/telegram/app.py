@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import logging
-import time
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +52,6 @@ log = logging.getLogger(__name__)
 GUARD_GROUP = -10
 FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
-ENROLLED_CACHE_SECONDS = 60  # an enrolled person's updates skip the guard's query for this long
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
 DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
@@ -162,11 +160,8 @@ async def enrolled_only(update: Update, context: Context) -> None:
     if message is not None and (message.text or "").split(" ", 1)[0].split("@")[0] == "/start":
         return
     svc = services(context)
-    seen = svc.enrolled.get(user.id)
-    if seen is not None and time.monotonic() - seen < ENROLLED_CACHE_SECONDS:
-        return
+    # Asked on every update, never cached: a revocation takes effect at the very next press.
     if await svc.db(lambda s: crud.person_by_telegram_id(s, telegram_user_id=user.id)) is not None:
-        svc.enrolled[user.id] = time.monotonic()
         return
     await svc.db(lambda s: record_stranger(s, telegram_user_id=user.id,
                                            attempted=_attempted(update)))

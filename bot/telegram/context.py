@@ -59,7 +59,6 @@ class Services:
     # database whether they were processed (None: ask for every update).
     replayed_up_to: int | None = None
     claimed: set[int] = field(default_factory=set)  # update ids a handler recorded in its transaction
-    enrolled: dict[int, float] = field(default_factory=dict)  # Telegram id -> when last seen enrolled
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""
