@@ -41,7 +41,7 @@ from dialogues.buttons import parse
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage.crud import InviteError
-from storage.models import Role
+from storage.models import Person, Role
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -401,35 +401,30 @@ async def pending_command(update: Update, context: Context) -> None:
     await send_text(context.bot, chat.id, "\n".join(lines))
 
 
-async def help_command(update: Update, context: Context) -> None:
-    """/help: how this works, and the commands for my role."""
-    svc = services(context)
+async def _reply_for_person(update: Update, context: Context,
+                            text_for: Callable[[Person | None], str]) -> None:
+    """Send the text that fits whoever sent this command (None: not enrolled)."""
     user, chat = update.effective_user, update.effective_chat
     assert user is not None
     assert chat is not None
 
     def lookup(session: Session) -> str:
         crud.claim_update(session, update_id=update.update_id)
-        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
-        return NOT_ENROLLED if person is None else help_text(str(person.role))
+        return text_for(crud.person_by_telegram_id(session, telegram_user_id=user.id))
 
-    text = await svc.db(lookup)
-    await send_text(context.bot, chat.id, text)
+    await send_text(context.bot, chat.id, await services(context).db(lookup))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: how this works, and the commands for my role."""
+    await _reply_for_person(update, context, lambda person: NOT_ENROLLED if person is None
+                            else help_text(str(person.role)))
 
 
 async def privacy_command(update: Update, context: Context) -> None:
     """/privacy: what is stored, where, who can see it, and how to ask for it to be erased."""
-    svc = services(context)
-    user, chat = update.effective_user, update.effective_chat
-    assert user is not None
-    assert chat is not None
-
-    def lookup(session: Session) -> str:
-        crud.claim_update(session, update_id=update.update_id)
-        person = crud.person_by_telegram_id(session, telegram_user_id=user.id)
-        return CHILD_PRIVACY if person is not None and person.role == Role.child else PRIVACY
-
-    await send_text(context.bot, chat.id, await svc.db(lookup))
+    await _reply_for_person(update, context, lambda person: CHILD_PRIVACY
+                            if person is not None and person.role == Role.child else PRIVACY)
 
 
 # --- buttons, words and everything else --------------------------------------------------------
