@@ -54,6 +54,8 @@ FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
 DEFAULT_API = "https://api.telegram.org"
+# How long after start to wait before reminding people left at a summary (see post_init).
+REMIND_AFTER_START = timedelta(seconds=3)
 DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
               "Everything before it is saved.")
 # The features plugged in, in order; each one's handlers come after the commands and before the
@@ -230,11 +232,11 @@ async def post_init(app: App) -> None:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
             log.info("finished the chat clean-up of %d debriefs interrupted by a restart", cleaned)
-        reminded = await handlers.remind_unsubmitted(svc, app.bot)
-        if reminded:
-            log.info("showed %d people their unsubmitted debrief's summary again", reminded)
     except TelegramError as exc:
         log.warning("could not finish interrupted clean-ups: %s", type(exc).__name__)
+    reminder = asyncio.get_running_loop().create_task(_remind_unsubmitted_soon(app))
+    svc.background.add(reminder)
+    reminder.add_done_callback(svc.background.discard)
     for extension in svc.extensions:
         if extension.post_init is not None:
             await extension.post_init(app)
@@ -242,8 +244,23 @@ async def post_init(app: App) -> None:
         asyncio.get_running_loop().call_soon(svc.on_ready)
 
 
+async def _remind_unsubmitted_soon(app: App) -> None:
+    """A moment after start, show anyone still at a summary their debrief again. The wait lets
+    Telegram redeliver a Submit the crash cut short first: that one is then simply recorded."""
+    await asyncio.sleep(REMIND_AFTER_START.total_seconds())
+    try:
+        reminded = await handlers.remind_unsubmitted(services(app), app.bot)
+    except TelegramError as exc:
+        log.warning("could not show unsubmitted summaries again: %s", type(exc).__name__)
+        return
+    if reminded:
+        log.info("showed %d people their unsubmitted debrief's summary again", reminded)
+
+
 async def post_shutdown(app: App) -> None:
-    """At stop: each extension's own shutdown, in reverse order."""
+    """At stop: background work cancelled, then each extension's own shutdown, in reverse order."""
+    for task in services(app).background:
+        task.cancel()
     for extension in reversed(services(app).extensions):
         if extension.post_shutdown is not None:
             await extension.post_shutdown(app)

@@ -59,6 +59,7 @@ class Services:
     # database whether they were processed (None: ask for every update).
     replayed_up_to: int | None = None
     claimed: set[int] = field(default_factory=set)  # update ids a handler recorded in its transaction
+    background: set[asyncio.Task[None]] = field(default_factory=set)  # cancelled at shutdown
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""
