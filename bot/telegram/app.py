@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
@@ -81,7 +82,13 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
         if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
             svc.claimed.discard(update_id)
             return
-        await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        try:
+            await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        except OperationalError as exc:  # the database still busy: the person was already told
+            if not is_timeout(exc):
+                raise
+            log.warning("could not record update %s as processed: the database was busy",
+                        update_id)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
