@@ -1,9 +1,10 @@
 """The application factory and runner: all of the bot's wiring in one place, no network at import.
 
-`build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
+`build_application` makes a python-telegram-bot `Application` with the rate limiter, connections
+that skip an update PTB cannot read (bot/telegram/updates.py), the guards
 that run before every feature (each update once; private chats only; enrolled people only), the
 commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
-handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
+handler that logs no content. `run_bot` runs it by long polling (bot/telegram/web.py: a webhook).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -41,6 +41,7 @@ from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
 from bot.telegram.transport import acknowledge, send_text, with_retry
+from bot.telegram.updates import QuietRequest, UpdatesRequest
 from nlu.result import Interpreter
 from storage import crud
 from storage.accounts import record_stranger
@@ -54,6 +55,7 @@ GUARD_GROUP = -10
 FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
+CONNECTIONS = 256  # to the Bot API, for sending (PTB's default); getUpdates has its own one
 DEFAULT_API = "https://api.telegram.org"
 # How long after start to wait before reminding people left at a summary (see post_init).
 REMIND_AFTER_START = timedelta(seconds=3)
@@ -295,6 +297,8 @@ def build_application(
                .application_class(FlourishApplication)
                .token(config.telegram_bot_token.get_secret_value())
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+               .request(QuietRequest(connection_pool_size=CONNECTIONS))
+               .get_updates_request(UpdatesRequest(connection_pool_size=1))
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if rate_limiter:
@@ -331,25 +335,14 @@ def run_bot(
     config: Config,
     interpreter: Interpreter | None = None,
     on_ready: Callable[[], None] | None = None,
-    webhook_url: str | None = None,
-    listen: str = "127.0.0.1",
-    port: int = 8443,
-    secret_token: str | None = None,
 ) -> None:
-    """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
+    """Run by long polling until stopped (a webhook: `bot.telegram.web.run_webhook`)."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
     services(app).on_ready = on_ready
     try:
-        if webhook_url is None:
-            log.info("Flourish bot: polling for updates")
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
-            return
-        path = urlparse(webhook_url).path.strip("/")
-        log.info("Flourish bot: webhook server on %s:%s", listen, port)
-        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
-                        secret_token=secret_token or webhook_secret(config),
-                        allowed_updates=Update.ALL_TYPES)
+        log.info("Flourish bot: polling for updates")
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:  # its message quotes the token: say it plainly instead
         raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
             from None
