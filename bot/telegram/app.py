@@ -31,6 +31,7 @@ from telegram.ext import (
     ApplicationHandlerStop,
     BaseUpdateProcessor,
     TypeHandler,
+    filters,
 )
 
 from bot.log_hygiene import error_text
@@ -61,6 +62,10 @@ DEFAULT_API = "https://api.telegram.org"
 REMIND_AFTER_START = timedelta(seconds=3)
 DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
               "Everything before it is saved.")
+# Updates from chats that are not the person's own chat with the bot: a Telegram Business
+# account's customers, a guest call from someone else's chat. Never answered, never audited.
+NOT_OUR_CHATS = ("business_connection", "business_message", "edited_business_message",
+                 "deleted_business_messages", "guest_message")
 # The features plugged in, in order; each one's handlers come after the commands and before the
 # catch-alls for buttons and words.
 EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
@@ -140,11 +145,15 @@ def webhook_secret(config: Config) -> str:
 
 
 async def private_only(update: Update, context: Context) -> None:
-    """Work only in private chats: in a group or channel, say so once and leave."""
+    """Work only in a person's own private chat with the bot: in a group or channel, say so once
+    and leave; ignore what is not someone talking to the bot (no chat, a service message such as
+    a pin, a business account's chats, a guest call from another chat)."""
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or any(getattr(update, kind) is not None for kind in NOT_OUR_CHATS):
         raise ApplicationHandlerStop
     if chat.type == "private":
+        if filters.StatusUpdate.ALL.check_update(update):
+            raise ApplicationHandlerStop
         return
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status in ("left", "kicked"):
