@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
+from storage.audit import record_repeated
 from storage.crud import create_invite, record_audit
 from storage.models import AuditEvent, Person, Role
 from storage.types import utcnow
-
-# A stranger's messages are counted in one audit row per account per window, so a flood from one
-# account cannot fill the audit trail; the distinct kinds of thing tried are kept, up to a limit.
-STRANGER_WINDOW = timedelta(minutes=10)
-MAX_KINDS = 12
 
 
 class AccountError(ValueError):
@@ -80,34 +76,14 @@ def rebind_person(session: Session, *, person_id: int, ttl: timedelta) -> str:
 def record_stranger(session: Session, *, telegram_user_id: int, attempted: str,
                     chat_type: str = "private", now: datetime | None = None) -> AuditEvent:
     """Audit a message or press from an account that is not (or no longer) enrolled, or from
-    any account in a group chat (Flourish works in private chats only).
-
-    One row per account (and kind of refusal) per `STRANGER_WINDOW`: a flood from one account
-    counts up in that row (`count`, `last_at`, the distinct kinds of thing attempted) instead of
-    writing a row per message."""
-    now = now or utcnow()
+    any account in a group chat (Flourish works in private chats only): one row per account per
+    ten minutes, counting each message and listing the kinds of thing tried."""
     person = session.exec(select(Person).where(
         Person.telegram_user_id == telegram_user_id)).first()
-    action = "stranger_refused" if chat_type == "private" else "group_refused"
-    revoked = person is not None and not person.active
-    attempted = attempted[:64]
-    recent = session.exec(select(AuditEvent).where(
-        AuditEvent.action == action, col(AuditEvent.at) > now - STRANGER_WINDOW)
-        .order_by(col(AuditEvent.id).desc()))
-    for event in recent:
-        detail = event.detail
-        if detail.get("telegram_user_id") == telegram_user_id \
-                and detail.get("revoked") == revoked and detail.get("chat_type") == chat_type:
-            kinds = list(detail.get("attempts") or [detail.get("attempted")])
-            if attempted not in kinds and len(kinds) < MAX_KINDS:
-                kinds.append(attempted)
-            event.detail = {**detail, "count": int(detail.get("count", 1)) + 1,
-                            "last_at": now.isoformat(), "attempts": kinds}
-            session.add(event)
-            return event
-    return record_audit(session, actor_id=person.id if person and person.active else None,
-                        action=action, object_type="person",
-                        object_id=person.id if person else None, at=now,
-                        detail={"telegram_user_id": telegram_user_id, "attempted": attempted,
-                                "chat_type": chat_type, "revoked": revoked, "count": 1,
-                                "attempts": [attempted]})
+    return record_repeated(
+        session, action="stranger_refused" if chat_type == "private" else "group_refused",
+        match={"telegram_user_id": telegram_user_id, "chat_type": chat_type,
+               "revoked": person is not None and not person.active},
+        now=now or utcnow(), actor_id=person.id if person and person.active else None,
+        object_type="person", object_id=person.id if person else None,
+        detail={"attempted": attempted[:64], "attempts": [attempted[:64]]})

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from storage import crud
-from storage.accounts import MAX_KINDS, STRANGER_WINDOW, record_stranger, revoke_person
-from storage.audit import audit_trail
+from storage.accounts import record_stranger, revoke_person
+from storage.audit import MAX_LISTED, REPEAT_WINDOW, audit_trail
 from storage.db import session_scope
 from storage.models import AuditEvent, PersonCreate, Role, SettingCreate, SettingKind
 
@@ -46,12 +46,12 @@ def test_a_flood_from_one_account_is_one_counted_row_per_window(db_engine: Engin
         ("group_refused", FLOODER, 1)]
     flood = rows[0].detail
     assert flood["attempted"] == "message"  # the first, as it was
-    assert flood["attempts"] == kinds[:MAX_KINDS]  # the distinct kinds, bounded
+    assert flood["attempts"] == kinds[:MAX_LISTED]  # the distinct kinds, bounded
     assert flood["last_at"] == (NEAR_MIDNIGHT + timedelta(seconds=119)).isoformat()
     assert rows[0].at.replace(tzinfo=None) == NEAR_MIDNIGHT.replace(tzinfo=None)
 
     # once the window from the first row has passed, the flood starts a new row
-    later = NEAR_MIDNIGHT + STRANGER_WINDOW + timedelta(seconds=1)
+    later = NEAR_MIDNIGHT + REPEAT_WINDOW + timedelta(seconds=1)
     for n in range(20):
         _refuse(FLOODER, "message", later + timedelta(seconds=n))
     rows = _rows()
