@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from anyio import from_thread
 from sqlalchemy.engine import Engine
@@ -111,8 +111,14 @@ class Dashboard:
         response: Response = (JSONResponse({"ok": True, "next": "/"}) if via == "telegram"
                               else RedirectResponse("/", status_code=303))
         response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), httponly=True,
-                            secure=self.config.secure_cookies, samesite="lax", path="/")
+                            secure=self.config.secure_cookies, samesite=self.same_site(via),
+                            path="/")
         return response
+
+    def same_site(self, via: str) -> Literal["lax", "none"]:
+        """SameSite=None for the Mini App, whose page is a cross-site iframe in Telegram Web (a Lax
+        cookie would never reach it; None needs Secure, so only on HTTPS); Lax for a desktop link."""
+        return "none" if via == "telegram" and self.config.secure_cookies else "lax"
 
     # --- sign-in and out -------------------------------------------------------------------------
 
@@ -137,7 +143,9 @@ class Dashboard:
             person_id = web_store.end_web_session(session, token=token, now=self.config.clock())
             if person_id is not None:
                 crud.record_audit(session, actor_id=person_id, action="web_sign_out")
-        response.delete_cookie(COOKIE, path="/")
+        # the same attributes as when set, so the Mini App's cross-site cookie is removed too
+        response.delete_cookie(COOKIE, path="/", secure=self.config.secure_cookies, httponly=True,
+                               samesite="none" if self.config.secure_cookies else "lax")
         return response
 
     def _telegram_sign_in(self, init_data: str) -> Response:
