@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -223,13 +222,12 @@ def web(
 # --- export -------------------------------------------------------------------------------------
 
 
-def _day(text: str | None, *, option: str, zone: str) -> datetime | None:
-    """A --from/--to date (YYYY-MM-DD) as the start of that day in the setting's time zone."""
+def _day(text: str | None, *, option: str) -> date | None:
+    """A --from/--to date (YYYY-MM-DD)."""
     if text is None:
         return None
     try:
-        local = datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo(zone))
-        return local.astimezone(UTC)
+        return date.fromisoformat(text)
     except ValueError:
         raise _fail(f"{option} must be a date like 2026-03-29, not {text!r}.") from None
 
@@ -244,7 +242,7 @@ def export(
 ) -> None:
     """Export incidents and their debriefs for inspection (JSON, CSV, or the PDF report)."""
     from bot.cli_admin import exporter, write_private
-    from bot.services.export import export_records, to_csv, to_json
+    from bot.services.export import PeriodError, export_records, to_csv, to_json, whole_days
     from storage import crud
     from storage.db import session_scope
     from storage.types import utcnow
@@ -255,11 +253,11 @@ def export(
         zone = setting.timezone if setting else "Europe/London"
     if setting_id is not None and setting is None:
         raise _fail(f"No setting {setting_id}. See `flourish admin list`.")
-    first = _day(start, option="--from", zone=zone)
-    last = _day(end, option="--to", zone=zone)
-    until = (last.astimezone(ZoneInfo(zone)) + timedelta(days=1)).astimezone(UTC) if last else None
-    if first and until and until <= first:
-        raise _fail("--to must not be before --from.")
+    try:
+        first, until = whole_days(first=_day(start, option="--from"),
+                                  last=_day(end, option="--to"), timezone=zone)
+    except PeriodError:
+        raise _fail("--to must not be before --from.") from None
     if format is ExportFormat.pdf:
         from bot.services.report import build_report
 
