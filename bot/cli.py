@@ -96,11 +96,15 @@ def chat(
         "--command", help="Open with this command: debrief, review, childview or tell "
                           "(default: tell for a child, else debrief)")] = None,
     plain: Annotated[bool, typer.Option(help="Use plain words only, without the NLU")] = False,
+    history: Annotated[bool, typer.Option(
+        help="Give a new demo home six months of synthetic incidents with planted patterns "
+             "(see `flourish demo-data`)")] = True,
 ) -> None:
     """Try Flourish in this terminal (every flow, as any person), on the local database with demo data."""
     from bot.console import run_chat
     from bot.services.conversations import Conversations
     from bot.services.demo import seed_demo
+    from bot.services.demo_history import generate
     from storage import crud
     from storage.db import session_scope
     from storage.models import Role
@@ -108,8 +112,12 @@ def chat(
     _prepare_database()
     with session_scope() as session:
         if not crud.list_settings(session):
-            seed_demo(session)
+            setting_id = seed_demo(session)
             typer.echo("Created a demo home with synthetic names (Oak House).")
+            if history:
+                made = generate(session, setting_id=setting_id, months=6)
+                typer.echo(f"Added {made.incidents} past incidents with patterns to see "
+                           "(a manager's review shows them; `flourish demo-data` explains them).")
         if person_id is not None:
             person = crud.get_person(session, person_id=person_id)
         else:
