@@ -294,23 +294,41 @@ class Dashboard:
         return State.model_validate_json(current.state).context.get("incident_id") == incident_id
 
     def patterns(self, request: Request) -> Response:
-        """Counts and points to reflect on for a period, filtered by child, staff member and shift."""
-        query = request.query_params
+        """Counts, charts and points to reflect on for a period, by child, staff member and shift."""
         with self.db() as session:
             person = self.signed_in(request, session, what="patterns")
             if person is None:
                 return self.page(request, "sign_in.html", status_code=401, person=None,
                                  message=NOT_SIGNED_IN)
             try:
-                found = views.patterns(session, person=person, now=self.config.clock(),
-                                       period=query.get("period", "28"),
-                                       child_id=_int(query.get("child")),
-                                       staff_id=_int(query.get("staff")),
-                                       shift=query.get("shift") or None)
+                found = self._patterns(session, request, person)
             except access.Refused as exc:
                 return self.refused(request, exc, person)
             return self.page(request, "patterns.html", person=person, patterns=found,
                              periods=views.PERIODS, shifts=views.SHIFTS)
+
+    def _patterns(self, session: Session, request: Request, person: Person) -> views.Patterns:
+        query = request.query_params
+        return views.patterns(session, person=person, now=self.config.clock(),
+                              period=query.get("period", "28"), child_id=_int(query.get("child")),
+                              staff_id=_int(query.get("staff")), shift=query.get("shift") or None)
+
+    def pattern_chart(self, request: Request) -> Response:
+        """One chart of the Patterns page as a PNG, for the same filters (managers only)."""
+        name = request.path_params["name"]
+        with self.db() as session:
+            person = self.signed_in(request, session, what=f"patterns_chart_{name}")
+            if person is None:
+                return PlainTextResponse(NOT_SIGNED_IN, status_code=401)
+            try:
+                found = self._patterns(session, request, person)
+            except access.Refused:
+                return PlainTextResponse("Not available", status_code=403)
+        try:
+            png = views.chart_png(found, name)
+        except KeyError:
+            return PlainTextResponse("Not found", status_code=404)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     def reports(self, request: Request) -> Response:
         """The downloads for inspection."""
@@ -366,6 +384,7 @@ class Dashboard:
             Route("/incidents/{incident_id:int}/review", self.review, methods=["GET", "POST"]),
             Route("/debriefs/{debrief_id:int}", self.debrief),
             Route("/patterns", self.patterns),
+            Route("/patterns/chart/{name:str}.png", self.pattern_chart),
             Route("/reports", self.reports),
             Route("/reports/{kind:str}", self.download),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

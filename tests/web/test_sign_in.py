@@ -246,3 +246,33 @@ def test_the_mini_app_cookie_reaches_telegram_webs_iframe_and_the_link_cookie_st
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_pattern_charts_are_images_for_the_same_filters_and_for_managers_only(
+        client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+    page = client.get("/patterns?period=90").text
+    assert 'src="/patterns/chart/weekly.png?period=90"' in page
+    assert 'alt="Incidents per week in the last 90 days' in page
+    assert "darker where more of the 3 incidents happened" in page
+    # (the first chart imports matplotlib: slow on a loaded machine, so a longer wait)
+    every = client.get("/patterns/chart/weekly.png?period=90", timeout=120)
+    assert every.status_code == 200
+    assert every.headers["content-type"] == "image/png"
+    assert every.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(every.content[16:20], "big"), int.from_bytes(
+        every.content[20:24], "big")
+    assert (width, height) == (700, 320)
+    heat = client.get("/patterns/chart/heat.png")
+    assert heat.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # one staff member's view draws other numbers
+    other = ward.staff[0].id
+    assert client.get(f"/patterns/chart/weekly.png?period=90&staff={other}").content != every.content
+    assert client.get("/patterns/chart/anything.png").status_code == 404
+    with httpx.Client(base_url=str(client.base_url), trust_env=False) as staff:
+        _sign_in(staff, init_data(ward.staff[1].telegram_user_id or 0))
+        refused = staff.get("/patterns/chart/weekly.png")
+        assert refused.status_code == 403
+        assert refused.content[:4] != b"\x89PNG"
+    with httpx.Client(base_url=str(client.base_url), trust_env=False) as nobody:
+        assert nobody.get("/patterns/chart/heat.png").status_code == 401
