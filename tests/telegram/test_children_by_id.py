@@ -6,6 +6,7 @@ apostrophes)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -83,8 +84,13 @@ def _payload_of(message: dict[str, Any], label: str) -> str:
     return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
 
 
-async def _debrief_for(api: BotApiStandIn, user: FakeUser, *, name: str, by: str) -> None:
-    """A debrief choosing the child by button or by typed name; everything else skipped."""
+Step = tuple[str, str]  # ("press", payload) or ("type", words)
+
+
+async def _debrief(api: BotApiStandIn, user: FakeUser,
+                   answer: Callable[[str, dict[str, Any]], list[Step]], *,
+                   quiet: float = 0.1) -> None:
+    """A debrief from /debrief to Submit; `answer(question, message)` says what to do at each."""
     mark = api.mark()
     user.send("/debrief")
     await settle(api, mark)
@@ -92,17 +98,27 @@ async def _debrief_for(api: BotApiStandIn, user: FakeUser, *, name: str, by: str
         if any("summary|submit" in buttons_of(m) for m in user.visible()):
             break
         scope, message = _current(user)
-        mark = api.mark()
-        if scope == "child" and by == "button":
-            user.press(_payload_of(message, name), message)
-        elif scope == "child":
-            user.send(TYPED[name])
-        else:
-            user.press(f"{scope}|c:skip", message)
-        await settle(api, mark)
+        for how, what in answer(scope, message):
+            mark = api.mark()
+            if how == "press":
+                user.press(what, _current(user)[1])
+            else:
+                user.send(what)
+            await settle(api, mark, quiet=quiet)
     mark = api.mark()
     user.press("summary|submit")
     await settle(api, mark)
+
+
+async def _debrief_for(api: BotApiStandIn, user: FakeUser, *, name: str, by: str) -> None:
+    """A debrief choosing the child by button or by typed name; everything else skipped."""
+    def answer(scope: str, message: dict[str, Any]) -> list[Step]:
+        if scope == "child" and by == "button":
+            return [("press", _payload_of(message, name))]
+        if scope == "child":
+            return [("type", TYPED[name])]
+        return [("press", f"{scope}|c:skip")]
+    await _debrief(api, user, answer)
 
 
 async def test_each_child_by_button_and_by_name_is_stored_as_that_child(
@@ -201,46 +217,30 @@ async def _press_round(api: BotApiStandIn, user: FakeUser, round_: int) -> dict[
     skipped, a follow-up typed. Returns what was pressed (or typed, for follow-ups:
     "<question>.note") by question."""
     pressed: dict[str, Any] = {}
-    mark = api.mark()
-    user.send("/debrief")
-    await settle(api, mark)
-    for _ in range(60):
-        if any("summary|submit" in buttons_of(m) for m in user.visible()):
-            break
-        scope, message = _current(user)
+
+    def answer(scope: str, message: dict[str, Any]) -> list[Step]:
         question = STAFF_DEBRIEF.question(scope)
-        steps: list[tuple[str, str]] = []
         if question.type is QuestionType.multi_choice:
-            shown = _shown(message, scope, "t")
-            ticks = shown if round_ == 0 else []
-            steps = [("press", f"{scope}|t:{v}") for v in ticks]
-            steps.append(("press", f"{scope}|done" if ticks else f"{scope}|c:skip"))
+            ticks = _shown(message, scope, "t") if round_ == 0 else []
             if ticks:
                 pressed[scope] = ticks
-        elif question.type in (QuestionType.choice, QuestionType.yes_no):
+            return [*(("press", f"{scope}|t:{v}") for v in ticks),
+                    ("press", f"{scope}|done" if ticks else f"{scope}|c:skip")]
+        if question.type in (QuestionType.choice, QuestionType.yes_no):
             shown = _shown(message, scope, "v")
             chosen = shown[round_ % len(shown)]
-            steps = [("press", f"{scope}|v:{chosen}")]
             pressed[scope] = chosen == "yes" if question.type is QuestionType.yes_no else chosen
-        elif question.note_for:
+            return [("press", f"{scope}|v:{chosen}")]
+        if question.note_for:
             words = f"in my own words, round {round_}"
-            steps = [("type", words)]
             pressed[f"{question.note_for}.note"] = words
-        elif question.required:  # the date, after "3 or more days ago"
+            return [("type", words)]
+        if question.required:  # the date, after "3 or more days ago"
             day = utcnow().date() - timedelta(days=10)
-            steps = [("type", f"{day.day}/{day.month}/{day.year}")]
-        else:
-            steps = [("press", f"{scope}|c:skip")]
-        for how, what in steps:
-            mark = api.mark()
-            if how == "press":
-                user.press(what, _current(user)[1])
-            else:
-                user.send(what)
-            await settle(api, mark, quiet=0.01)  # the bot reports each update it has finished
-    mark = api.mark()
-    user.press("summary|submit")
-    await settle(api, mark)
+            return [("type", f"{day.day}/{day.month}/{day.year}")]
+        return [("press", f"{scope}|c:skip")]
+
+    await _debrief(api, user, answer, quiet=0.01)  # the bot reports each update it has finished
     return pressed
 
 
