@@ -42,5 +42,6 @@ def test_channel_actions_are_in_the_terminals_words_and_telegrams_in_telegram() 
     _, paused = engine.handle(state, Inbound.typed("pause"))
     console = render(paused[-1])
     assert "Type /debrief when you're ready" in console
-    assert "Send /" not in console and "{" not in console
+    assert "Send /" not in console
+    assert "{" not in console
     assert "Send /debrief when you're ready" in for_telegram(paused[-1].text)
