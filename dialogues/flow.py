@@ -165,6 +165,7 @@ class Question(BaseModel):
     note_for: str | None = None  # a follow-up whose text is kept as the note of that answer
     side_by_side: bool = True  # shown beside colleagues' answers in a review (not private ones)
     review_title: str | None = None  # the short title as a manager reads it about someone else
+    said_by_child: bool = False  # the child's own words, set against what staff say they said
     action: ActionPart | None = None  # part of an action with an owner and a due date
 
     @model_validator(mode="after")

@@ -164,7 +164,6 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
 
 
 CHILD_VIEW_FLOWS = {"self": "child_view", "assisted": "child_view_assisted"}
-CHILD_SAID = ("before_words", "hurt_where", "different", "anything_else", "child_words")
 
 
 def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
@@ -189,9 +188,10 @@ def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
             row = answers.get(question.id)
             if row is None or row.get("status") == "skipped" or row.get("value") in (None, ""):
                 continue
-            lines.append(f"• {question.short}: {format_answer(question, row['status'], row['value'])}")
-            if question.id in CHILD_SAID:
-                child_words.append(str(row["value"]))
+            shown = format_answer(question, row["status"], row["value"])
+            lines.append(f"• {question.short}: {shown}")
+            if question.said_by_child:
+                child_words.append(shown)
         said_hurt = said_hurt or answers.get("hurt", {}).get("value") == "yes"
     differ = _disagreements(session, incident=incident, name=name, said_hurt=said_hurt,
                             child_words=child_words)
