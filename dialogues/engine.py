@@ -224,7 +224,7 @@ class Engine:
             return state, [carry_on, *self._current_prompt(state)]
         if state.status == "distress":
             state.status = "paused"
-            if action is Kind.tell:
+            if action is Kind.tell and not state.context.get("nobody_to_check_in"):
                 state.support_requested = True
                 text = ("Thank you. I'll let {checkin_person} know you'd like someone to check in. "
                         "Nothing you wrote is shared with them by this. {Send:debrief} whenever "
@@ -306,6 +306,12 @@ class Engine:
                  Button(label="No, thanks", payload=buttons.press(scope, Kind.no))],
                 [Button(label="Carry on with the debrief",
                         payload=buttons.press(scope, Kind.carry_on))]]
+        if state.context.get("nobody_to_check_in"):  # no promise that nobody could keep
+            text = ("That sounds really hard. Let's stop for a moment; your answers so far are "
+                    "saved. Please talk to {support_person} today.")
+            rows = [[Button(label="Pause here", payload=buttons.press(scope, Kind.no)),
+                     Button(label="Carry on with the debrief",
+                            payload=buttons.press(scope, Kind.carry_on))]]
         return state, [Outbound(text=self._words(state, text), buttons=rows)]
 
     # --- controls -----------------------------------------------------------------------------
