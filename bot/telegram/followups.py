@@ -30,6 +30,7 @@ from bot.services.insights_view import nudge_patterns
 from bot.telegram import handlers
 from bot.telegram.context import App, Context, Extension, services
 from bot.telegram.transport import acknowledge, send_text
+from dialogues import wording
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp
@@ -58,7 +59,8 @@ class TelegramSender:
                                         for label, data in line] for line in buttons]) \
             if buttons else None
         try:
-            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            message = await self.bot.send_message(chat_id=chat_id, text=wording.for_telegram(text),
+                                                   reply_markup=markup)
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after)) from exc
         except Forbidden as exc:

@@ -36,6 +36,7 @@ from bot.services.conversations import Conversations
 from bot.services.reviews import MANAGER_REVIEW
 from bot.web import reports, views
 from bot.web.initdata import InitDataError, validate
+from dialogues import wording
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage import web as web_store
@@ -402,7 +403,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _message(message: Outbound) -> dict[str, Any]:
-    return {"text": message.text, "kind": message.kind, "question_id": message.question_id,
+    return {"text": wording.for_web(message.text), "kind": message.kind, "question_id": message.question_id,
             "buttons": [[{"label": b.label, "payload": b.payload} for b in row]
                         for row in message.buttons]}
 

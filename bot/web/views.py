@@ -22,8 +22,6 @@ from bot.followups.schedule import Policy
 from bot.services import access, charts, insights
 from bot.services.reviews import (
     MANAGER_REVIEW,
-    NOT_SIDE_BY_SIDE,
-    SIDE_BY_SIDE_TITLES,
     format_answer,
     pattern_lines,
 )
@@ -204,7 +202,7 @@ def debrief_rows(session: Session, *, debriefs: list[Debrief]) -> tuple[list[str
         answers.append({a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)})
     rows = []
     for question in flow.questions:
-        if question.id in NOT_SIDE_BY_SIDE:
+        if not question.side_by_side:
             continue
         given = [(names[n], rows_[question.id]) for n, rows_ in enumerate(answers)
                  if question.id in rows_]
@@ -214,7 +212,7 @@ def debrief_rows(session: Session, *, debriefs: list[Debrief]) -> tuple[list[str
                                      limit=2000)) for who, a in given]
         structured = [a.value for _, a in given if a.text is None and a.status == "answered"]
         differ = len(structured) >= 2 and any(v != structured[0] for v in structured)
-        rows.append(Row(question=SIDE_BY_SIDE_TITLES.get(question.id, question.short),
+        rows.append(Row(question=question.review_title or question.short,
                         answers=shown, differ=differ))
     return names, rows
 
@@ -300,7 +298,7 @@ def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecor
     manager = crud.get_person(session, person_id=review.manager_id)
     saved = store.review_answers(review)
     answers = [(q.short, format_answer(q, saved[q.id]["status"], saved[q.id]["value"], limit=2000))
-               for q in flow.questions if q.id in saved and not q.id.startswith("action_")]
+               for q in flow.questions if q.id in saved and q.action is None]
     actions = []
     for action in store.actions_of(session, review_id=review.id):
         owner = crud.get_person(session, person_id=action.owner_id) if action.owner_id else None
