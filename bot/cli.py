@@ -164,7 +164,8 @@ def run(
     web: Annotated[bool, typer.Option(
         "--web", help="With --webhook-url: also serve the dashboard on the same port")] = False,
 ) -> None:
-    """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
+    """Run the Telegram bot (polling, or a webhook worker with --webhook-url: run several on one
+    PostgreSQL database behind a reverse proxy, each on its own --port; see deploy/README.md)."""
     config = get_config()
     if config.telegram_bot_token is None:
         typer.echo(
@@ -184,19 +185,19 @@ def run(
 
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
-    if web:
-        if webhook_url is None:
-            raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
-        from bot.telegram.web import run_with_dashboard
-
-        run_with_dashboard(config=config, interpreter=_interpreter(background=True),
-                           webhook_url=webhook_url, host=listen, port=port,
-                           secret_token=secret_token, path=urlparse(webhook_url).path or "/telegram")
-        return
+    if web and webhook_url is None:
+        raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
     nlu = LoadedLater()
     try:
-        run_bot(config=config, interpreter=nlu, on_ready=nlu.start,
-                webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
+        if webhook_url is None:
+            run_bot(config=config, interpreter=nlu, on_ready=nlu.start)
+            return
+        from bot.telegram.web import run_with_dashboard
+
+        run_with_dashboard(config=config, interpreter=nlu, on_ready=nlu.start,
+                           webhook_url=webhook_url, host=listen, port=port,
+                           secret_token=secret_token, dashboard=web,
+                           path=urlparse(webhook_url).path or "/telegram")
     except TokenRejected as exc:
         raise _fail(str(exc)) from None
 

@@ -3,7 +3,8 @@
 `build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
 that run before every feature (each update once; private chats only; enrolled people only), the
 commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
-handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
+handler that logs no content. `run_bot` runs it by long polling; a webhook worker (one of several,
+on PostgreSQL) is `bot.telegram.web.serve`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -35,7 +35,15 @@ from telegram.ext import (
 from bot.log_hygiene import error_text
 from bot.services.conversations import Conversations
 from bot.telegram import handlers
-from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.context import (
+    SERVICES_KEY,
+    UPDATE_CHAT,
+    App,
+    Context,
+    Extension,
+    Services,
+    services,
+)
 from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
@@ -44,7 +52,7 @@ from nlu.result import Interpreter
 from storage import crud
 from storage.accounts import record_stranger
 from storage.config import Config
-from storage.db import get_engine, is_timeout
+from storage.db import get_engine, is_disconnect, is_timeout
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -64,7 +72,10 @@ EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """An Application that processes each update id once, even across restarts (kept in the db)."""
+    """An Application that processes each update id once, even across restarts and across several
+    workers on one database: the record of processed ids is in the database, and every transaction
+    made for an update holds its chat's lock (`Services.db`), so two workers handed the same update
+    (a proxy retrying, Telegram redelivering) take turns and the second finds it recorded."""
 
     async def process_update(self, update: object) -> None:
         """Skip an update already processed; afterwards, record it as processed."""
@@ -73,15 +84,28 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
             return
         svc = services(self)
         update_id = update.update_id
-        maybe_replayed = svc.replayed_up_to is None or update_id <= svc.replayed_up_to
-        if maybe_replayed and await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
-            log.info("update %s was already processed; ignored", update_id)
-            return
-        await super().process_update(update)
-        if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
-            svc.claimed.discard(update_id)
-            return
-        await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        chat = update.effective_chat
+        token = UPDATE_CHAT.set(chat.id if chat is not None else None)
+        try:
+            if await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
+                log.info("update %s was already processed; ignored", update_id)
+                return
+            await super().process_update(update)
+            if update_id in svc.redeliver:  # the database went away mid-step: not recorded
+                svc.redeliver.discard(update_id)
+                svc.claimed.discard(update_id)
+                raise Redeliver(update_id)
+            if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
+                svc.claimed.discard(update_id)
+                return
+            await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        finally:
+            UPDATE_CHAT.reset(token)
+
+
+class Redeliver(RuntimeError):
+    """An update lost its database connection mid-step and was not recorded: the webhook answers
+    503, so Telegram (or the reverse proxy) delivers it again, to this worker or another."""
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -189,6 +213,11 @@ async def on_error(update: object, context: Context) -> None:
     """Log the failure without any content, and tell the person nothing they gave is lost."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    svc = services(context)
+    if update_id is not None and error is not None and svc.webhook and is_disconnect(error):
+        log.warning("update %s lost its database connection; it will be redelivered", update_id)
+        svc.redeliver.add(update_id)
+        return
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("error handling update %s: %s\n%s", update_id, error_text(error), frames)
     if isinstance(update, Update) and update.effective_chat is not None \
@@ -227,7 +256,6 @@ async def post_init(app: App) -> None:
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
-    svc.replayed_up_to = await svc.db(lambda s: crud.newest_update_id(s)) or 0
     try:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
@@ -324,25 +352,14 @@ def run_bot(
     config: Config,
     interpreter: Interpreter | None = None,
     on_ready: Callable[[], None] | None = None,
-    webhook_url: str | None = None,
-    listen: str = "127.0.0.1",
-    port: int = 8443,
-    secret_token: str | None = None,
 ) -> None:
-    """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
+    """Run by long polling until stopped (a webhook worker is `bot.telegram.web.serve`)."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
     services(app).on_ready = on_ready
     try:
-        if webhook_url is None:
-            log.info("Flourish bot: polling for updates")
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
-            return
-        path = urlparse(webhook_url).path.strip("/")
-        log.info("Flourish bot: webhook server on %s:%s", listen, port)
-        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
-                        secret_token=secret_token or webhook_secret(config),
-                        allowed_updates=Update.ALL_TYPES)
+        log.info("Flourish bot: polling for updates")
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:  # its message quotes the token: say it plainly instead
         raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
             from None
