@@ -7,6 +7,12 @@ test play the user: send text, commands, stickers, photos..., press inline butto
 add the bot to a group. Point PTB at it with `base_url=standin.base_url` (or
 `TELEGRAM_BASE_URL=standin.url` for `flourish run`). Works for in-process bots and subprocesses.
 
+With `limits=Limits()` it also enforces Telegram's flood limits as Telegram answers them: more
+than `overall` messages in any second, or a second message in one chat within `per_chat` seconds,
+is refused with 429 Too Many Requests and `retry_after` (whole seconds). Messages are sends, copies,
+forwards and edits; deletions count towards the overall limit only; answering a button press,
+getUpdates and the bot's settings are not limited.
+
     with BotApiStandIn() as api:
         alice = api.user(1001, "Alice")
         alice.send("/start CODE")
@@ -16,11 +22,13 @@ add the bot to a group. Point PTB at it with `base_url=standin.base_url` (or
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import email.parser
 import email.policy
 import itertools
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +44,27 @@ JSON_FIELDS = {"reply_markup", "commands", "scope", "allowed_updates", "entities
                "link_preview_options", "reply_parameters", "media", "caption_entities",
                "message_ids"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "from_chat_id"}
+MESSAGE_PREFIXES = ("send", "copy", "forward", "edit")
+UNLIMITED = {"sendChatAction"}
+
+
+def counted(method: str) -> tuple[bool, bool]:
+    """(counts towards the overall limit, counts towards the per-chat limit) for a Bot API method,
+    as the stand-in's limit mode counts them."""
+    if method in UNLIMITED:
+        return False, False
+    if method.startswith(MESSAGE_PREFIXES):
+        return True, True
+    return method in ("deleteMessage", "deleteMessages"), False
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's flood limits: `overall` messages per second in all, one per `per_chat` seconds
+    in a chat."""
+
+    overall: int = 30
+    per_chat: float = 1.0
 
 
 @dataclass
@@ -47,6 +76,12 @@ class Call:
     files: dict[str, tuple[str, int]] = field(default_factory=dict)  # name -> (filename, size)
     content_type: str = ""
     at: float = field(default_factory=time.monotonic)
+    status: int = 0  # the HTTP status it was answered with (0: not answered yet, or dropped)
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return value if isinstance(value, int) else None
 
     def reply_markup(self) -> dict[str, Any] | None:
         markup = self.params.get("reply_markup")
@@ -72,8 +107,14 @@ class Fault:
 class BotApiStandIn:
     """The Bot API on 127.0.0.1 for tests: state, a call log, user actions and fault injection."""
 
-    def __init__(self, *, token: str = TOKEN) -> None:
+    def __init__(self, *, token: str = TOKEN, limits: Limits | None = None) -> None:
         self.token = token
+        self.limits = limits
+        self.limited = 0  # calls answered 429 by the limit mode
+        self._sent_at: collections.deque[float] = collections.deque()  # overall, last second
+        self._chat_sent_at: dict[int, float] = {}
+        self.delivered: dict[int, float] = {}  # update id -> when getUpdates first handed it over
+        self.listeners: list[Callable[[Call], None]] = []  # told of every answered call
         self.calls: list[Call] = []
         self.updates: list[dict[str, Any]] = []
         self.confirmed_offset = 0
@@ -261,10 +302,47 @@ class BotApiStandIn:
 
     def dispatch(self, call: Call) -> tuple[int, dict[str, Any]] | None:
         """Answer one call: (HTTP status, body), or None to drop the connection."""
+        result = self._dispatch(call)
+        if result is not None:
+            call.status = result[0]
+            for listener in list(self.listeners):
+                listener(call)
+        return result
+
+    def _over_limit(self, call: Call) -> int | None:
+        """Seconds to wait, when this call breaks Telegram's flood limits (limit mode only);
+        otherwise the call is counted."""
+        if self.limits is None:
+            return None
+        overall, per_chat = counted(call.method)
+        if not overall:
+            return None
+        now = time.monotonic()
+        with self._cond:
+            while self._sent_at and self._sent_at[0] <= now - 1.0:
+                self._sent_at.popleft()
+            wait = 0.0
+            if len(self._sent_at) >= self.limits.overall:
+                wait = self._sent_at[0] + 1.0 - now
+            chat = call.chat_id
+            if per_chat and chat is not None:
+                wait = max(wait, self._chat_sent_at.get(chat, -math.inf) + self.limits.per_chat
+                           - now)
+            if wait > 0:
+                self.limited += 1
+                return max(1, math.ceil(wait))
+            self._sent_at.append(now)
+            if per_chat and chat is not None:
+                self._chat_sent_at[chat] = now
+        return None
+
+    def _dispatch(self, call: Call) -> tuple[int, dict[str, Any]] | None:
         with self._cond:
             fault = self._take_fault(call.method)
             self.calls.append(call)
             self._cond.notify_all()
+        if fault is None and (wait := self._over_limit(call)) is not None:
+            fault = Fault(call.method, retry_after=wait)
         if fault is not None:
             if fault.drop:
                 return None
@@ -298,6 +376,9 @@ class BotApiStandIn:
                 ready = [u for u in self.updates if u["update_id"] >= offset][:limit]
                 left = deadline - time.monotonic()
                 if ready or left <= 0 or self._closed:
+                    now = time.monotonic()
+                    for update in ready:
+                        self.delivered.setdefault(update["update_id"], now)
                     return ready
                 self._cond.wait(min(left, 0.5))
 
