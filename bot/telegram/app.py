@@ -53,6 +53,7 @@ from storage import crud
 from storage.accounts import record_stranger
 from storage.config import Config
 from storage.db import get_engine, is_disconnect, is_timeout
+from storage.presence import Presence
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -236,7 +237,7 @@ async def on_error(update: object, context: Context) -> None:
 
 async def post_init(app: App) -> None:
     """At start: the default command menu, each enrolled person's menu, old update ids pruned,
-    then each extension's own start-up."""
+    recovery from a crash (only if no other worker is running), then each extension's start-up."""
     svc = services(app)
     # Every database step runs in a worker thread: as many as the database pool has connections
     # (the default, cores + 4, would queue people behind one slow step on a small server).
@@ -256,6 +257,22 @@ async def post_init(app: App) -> None:
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
+    svc.presence = Presence(svc.engine)
+    if await asyncio.to_thread(svc.presence.join):
+        await _recover(app)
+    else:  # a worker restarting beside others must not tell everyone "I restarted"
+        log.info("other workers are running on this database: no start-up recovery")
+    for extension in svc.extensions:
+        if extension.post_init is not None:
+            await extension.post_init(app)
+    if svc.on_ready is not None:  # runs as polling (or the webhook) begins
+        asyncio.get_running_loop().call_soon(svc.on_ready)
+
+
+async def _recover(app: App) -> None:
+    """The first worker up finishes what a crash interrupted: chat clean-ups now, and (a moment
+    later) a word to anyone left at a debrief's summary."""
+    svc = services(app)
     try:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
@@ -265,11 +282,6 @@ async def post_init(app: App) -> None:
     reminder = asyncio.get_running_loop().create_task(_remind_unsubmitted_soon(app))
     svc.background.add(reminder)
     reminder.add_done_callback(svc.background.discard)
-    for extension in svc.extensions:
-        if extension.post_init is not None:
-            await extension.post_init(app)
-    if svc.on_ready is not None:  # runs as polling (or the webhook) begins
-        asyncio.get_running_loop().call_soon(svc.on_ready)
 
 
 async def _remind_unsubmitted_soon(app: App) -> None:
@@ -287,8 +299,11 @@ async def _remind_unsubmitted_soon(app: App) -> None:
 
 async def post_shutdown(app: App) -> None:
     """At stop: background work cancelled, then each extension's own shutdown, in reverse order."""
-    for task in services(app).background:
+    svc = services(app)
+    for task in svc.background:
         task.cancel()
+    if svc.presence is not None:
+        svc.presence.leave()
     for extension in reversed(services(app).extensions):
         if extension.post_shutdown is not None:
             await extension.post_shutdown(app)

@@ -22,6 +22,7 @@ from nlu.result import Interpreter
 from storage import crud
 from storage.config import Config
 from storage.db import session_scope
+from storage.presence import Presence
 
 T = TypeVar("T")
 SERVICES_KEY = "flourish"
@@ -63,6 +64,7 @@ class Services:
     webhook: bool = False  # updates come by webhook: one that fails for a passing reason is resent
     redeliver: set[int] = field(default_factory=set)  # update ids to answer 503 for (see on_error)
     background: set[asyncio.Task[None]] = field(default_factory=set)  # cancelled at shutdown
+    presence: Presence | None = None  # this worker's mark on the database (see storage.presence)
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a worker thread, so the event loop keeps moving.
