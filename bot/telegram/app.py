@@ -92,7 +92,7 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
                 log.info("update %s was already processed; ignored", update_id)
                 return
             await super().process_update(update)
-            if update_id in svc.redeliver:  # the database went away mid-step: not recorded
+            if update_id in svc.redeliver:  # the database failed it for a passing reason
                 svc.redeliver.discard(update_id)
                 svc.claimed.discard(update_id)
                 raise Redeliver(update_id)
@@ -105,8 +105,8 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
 
 
 class Redeliver(RuntimeError):
-    """An update lost its database connection mid-step and was not recorded: the webhook answers
-    503, so Telegram (or the reverse proxy) delivers it again, to this worker or another."""
+    """An update lost its database connection or timed out mid-step and was not recorded: the
+    webhook answers 503, so Telegram (or the reverse proxy) delivers it again, to any worker."""
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -215,8 +215,12 @@ async def on_error(update: object, context: Context) -> None:
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
     svc = services(context)
-    if update_id is not None and error is not None and svc.webhook and is_disconnect(error):
-        log.warning("update %s lost its database connection; it will be redelivered", update_id)
+    if update_id is not None and error is not None and svc.webhook \
+            and (is_disconnect(error) or is_timeout(error)):
+        # A passing reason (the connection dropped; a lock held too long, say by this chat's step
+        # on another worker): nothing was stored, so the update is answered 503 and comes again.
+        log.warning("update %s not stored (%s); it will be redelivered", update_id,
+                    "connection lost" if is_disconnect(error) else "timed out")
         svc.redeliver.add(update_id)
         return
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
