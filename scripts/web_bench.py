@@ -75,6 +75,9 @@ def seed(*, incidents: int, now: datetime) -> tuple[int, int, list[int]]:
         s.add(manager)
         setting_id = setting.id
     rng = random.Random(35)
+    # no debrief in the future or in the last quarter of an hour: one just in would (rightly) be
+    # re-read by every refresh for ten minutes (storage.insights.LOOK_BACK), each time a change
+    settled = now - timedelta(minutes=15)
     span = timedelta(days=3 * 365).total_seconds()
     engine = get_engine()
     batch = 10_000
@@ -97,7 +100,8 @@ def seed(*, incidents: int, now: datetime) -> tuple[int, int, list[int]]:
             for person_id in pair if closed or rng.random() < 0.5 else pair[:1]:
                 debriefs.append({"incident_id": incident_id, "person_id": person_id,
                                  "flow_id": "staff_debrief", "status": "submitted",
-                                 "started_at": at, "submitted_at": at + timedelta(hours=3)})
+                                 "started_at": at, "submitted_at": min(at + timedelta(hours=3),
+                                                                       settled)})
             if closed:
                 reviews.append({"incident_id": incident_id, "manager_id": manager.id,
                                 "outcome": {}, "signed_at": at + timedelta(hours=30),
