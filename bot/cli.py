@@ -86,6 +86,41 @@ def db_upgrade() -> None:
     typer.echo("Database is up to date.")
 
 
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The backup file to write")],
+) -> None:
+    """Back up the PostgreSQL database (pg_dump, custom format, owner-only file)."""
+    from storage.backup import BackupError, backup
+
+    try:
+        written = backup(get_config().resolved_database_url, output)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Backed up to {written} ({written.stat().st_size} bytes). Its free text is "
+               "encrypted: keep FLOURISH_SECRET_KEY safe, and apart from the backups.")
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="A file made by `flourish db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database's data: no question")]
+    = False,
+) -> None:
+    """Replace the database's Flourish data with a backup (stop the workers first)."""
+    from storage.backup import BackupError, restore
+
+    if not yes:
+        typer.confirm("This replaces every Flourish table in the database with the backup's. "
+                      "Go on?", abort=True)
+    try:
+        restore(get_config().resolved_database_url, source)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    _prepare_database()  # an older backup is brought up to this version; the key is checked
+    typer.echo("Restored; the database is up to date and its key checked.")
+
+
 # --- chat ---------------------------------------------------------------------------------------
 
 
@@ -171,7 +206,8 @@ def run(
     web: Annotated[bool, typer.Option(
         "--web", help="With --webhook-url: also serve the dashboard on the same port")] = False,
 ) -> None:
-    """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
+    """Run the Telegram bot (polling, or a webhook worker with --webhook-url: run several on one
+    PostgreSQL database behind a reverse proxy, each on its own --port; see deploy/README.md)."""
     config = get_config()
     if config.telegram_bot_token is None:
         typer.echo(
