@@ -72,6 +72,9 @@ async def test_a_whole_run_with_planted_secrets_logs_none_of_them(
             lambda: user.send("   "),  # whitespace only
             lambda: user.send(FREE_TEXT),
             lambda: user.send_content("sticker"),
+            lambda: (standin.inject({"message": {  # an update PTB cannot read (no date), then more
+                "message_id": 77, "chat": {"id": user.id, "type": "private"},
+                "from": user.tg_user, "text": FREE_TEXT}}), user.send("/pending")),
             lambda: user.send(f"/start {code}"),  # the code again: already used
             lambda: stranger.in_group(FREE_TEXT),  # a group chat
         ]
@@ -88,5 +91,6 @@ async def test_a_whole_run_with_planted_secrets_logs_none_of_them(
         process.kill()
     output = process.output()
     assert "polling" in output.lower(), output[-2000:]  # the log is really there
+    assert "could not be read (KeyError); skipped" in output  # and the unreadable update skipped
     for secret in _secrets(code):
         assert secret not in output, (secret, output[-3000:])
