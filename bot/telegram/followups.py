@@ -26,9 +26,11 @@ from bot.followups.messages import DONE, ELSE, GO, SNOOZE, local
 from bot.followups.schedule import Kind
 from bot.followups.scheduler import FollowUpScheduler
 from bot.services.conversations import OPENED_TASKS, TASK_HINTS
+from bot.services.insights_view import nudge_patterns
 from bot.telegram import handlers
 from bot.telegram.context import App, Context, Extension, services
 from bot.telegram.transport import acknowledge, send_text
+from dialogues import wording
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp
@@ -47,13 +49,18 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, *, chat_id: int, text: str, buttons: Buttons) -> int | None:
-        """sendMessage with an inline keyboard; return the message id."""
+    async def send(self, *, chat_id: int, text: str, buttons: Buttons,
+                   photo: bytes | None = None) -> int | None:
+        """sendMessage with an inline keyboard, then the chart if any; return the message's id.
+
+        The message is the record; its chart follows on a best-effort basis (a chart that fails
+        to go is logged, never a reason to send the message again)."""
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
                                         for label, data in line] for line in buttons]) \
             if buttons else None
         try:
-            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            message = await self.bot.send_message(chat_id=chat_id, text=wording.for_telegram(text),
+                                                   reply_markup=markup)
         except RetryAfter as exc:
             raise RetryLater(_seconds(exc.retry_after)) from exc
         except Forbidden as exc:
@@ -64,6 +71,11 @@ class TelegramSender:
             if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
                 raise NotSent from exc
             raise InDoubt from exc
+        if photo is not None:
+            try:
+                await self.bot.send_photo(chat_id=chat_id, photo=photo)
+            except TelegramError as exc:
+                log.warning("a nudge's chart was not sent (%s)", type(exc).__name__)
         return getattr(message, "message_id", None)
 
 
@@ -147,7 +159,7 @@ async def post_init(app: App) -> None:
         log.info("follow-ups are switched off (FOLLOWUPS_ENABLED=false)")
         return
     scheduler = FollowUpScheduler(
-        engine=svc.engine, sender=TelegramSender(app.bot),
+        engine=svc.engine, sender=TelegramSender(app.bot), patterns=nudge_patterns,
         sweep_seconds=config.followups_sweep_seconds,
         leader_poll_seconds=config.followups_leader_poll_seconds)
     app.bot_data[SCHEDULER_KEY] = scheduler
