@@ -60,22 +60,24 @@ def main(runs: int) -> None:
 
     subprocess.run([str(Path(sys.executable).parent / "flourish"), "nlu", "train"], check=True,
                    stdout=subprocess.DEVNULL, cwd=ROOT)
-    ready, answered, rss, settled = [], [], [], []
+    starts: dict[str, list[tuple[float, float, float, float]]] = {"first start": [], "restart": []}
     with BotApiStandIn() as api, tempfile.TemporaryDirectory() as tmp:
         for number in range(runs):
-            r, a, m, later = one_run(api, Path(tmp) / f"run{number}")
-            ready.append(r)
-            answered.append(a)
-            rss.append(m)
-            settled.append(later)
-    print(f"flourish run, {runs} cold starts on {os.cpu_count()} cores:")
-    print(f"  ready (first getUpdates): median {statistics.median(ready):.2f} s, max {max(ready):.2f} s")
-    print(f"  first message answered:   median {statistics.median(answered):.2f} s, "
-          f"max {max(answered):.2f} s")
-    print(f"  resident memory then:     median {statistics.median(rss):.0f} MiB, max {max(rss):.0f} MiB")
-    print(f"  {SETTLE_SECONDS} s later (NLU loaded): median {statistics.median(settled):.0f} MiB, "
-          f"max {max(settled):.0f} MiB")
-
+            data_dir = Path(tmp) / f"run{number}"
+            starts["first start"].append(one_run(api, data_dir))  # a new database: migrations
+            starts["restart"].append(one_run(api, data_dir))  # the same database again
+    print(f"flourish run, {runs} starts of each kind on {os.cpu_count()} cores:")
+    for kind, figures in starts.items():
+        ready, answered, rss, settled = (list(column) for column in zip(*figures, strict=True))
+        print(f"{kind}:")
+        print(f"  ready (first getUpdates): median {statistics.median(ready):.2f} s, "
+              f"max {max(ready):.2f} s")
+        print(f"  first message answered:   median {statistics.median(answered):.2f} s, "
+              f"max {max(answered):.2f} s")
+        print(f"  resident memory then:     median {statistics.median(rss):.0f} MiB, "
+              f"max {max(rss):.0f} MiB")
+        print(f"  {SETTLE_SECONDS} s later (NLU loaded): median {statistics.median(settled):.0f} "
+              f"MiB, max {max(settled):.0f} MiB")
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

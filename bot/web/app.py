@@ -36,6 +36,7 @@ from bot.services.conversations import Conversations
 from bot.services.reviews import MANAGER_REVIEW
 from bot.web import reports, views
 from bot.web.initdata import InitDataError, validate
+from bot.web.links import CHILDREN_REFUSED
 from dialogues import wording
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
@@ -49,9 +50,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 COOKIE = "flourish_session"
 SESSION_TTL = timedelta(hours=2)
-LINK_TTL = timedelta(minutes=10)
 NOT_SIGNED_IN = "Please open the dashboard from Telegram, or send /dashboard to the bot for a link."
-CHILDREN_REFUSED = "Sorry, the dashboard is for staff and managers."
 
 
 @dataclass

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.web.app import LINK_TTL
 from storage import crud
 from storage import web as web_store
 from storage.models import Person, Role
 
+LINK_TTL = timedelta(minutes=10)  # a one-time link works this long
 CHILDREN_REFUSED = "Sorry, the dashboard is for staff and managers."
 
 
