@@ -24,7 +24,6 @@ from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -39,6 +38,7 @@ from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services
 from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
+from bot.telegram.ratelimit import BudgetRateLimiter
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from nlu.result import Interpreter
 from storage import crud
@@ -258,7 +258,9 @@ async def _remind_unsubmitted_soon(app: App) -> None:
 
 
 async def post_shutdown(app: App) -> None:
-    """At stop: background work cancelled, then each extension's own shutdown, in reverse order."""
+    """At stop: the ids of messages just sent written down, background work cancelled, then each
+    extension's own shutdown, in reverse order."""
+    await handlers.flush_untracked(services(app))
     for task in services(app).background:
         task.cancel()
     for extension in reversed(services(app).extensions):
@@ -291,7 +293,7 @@ def build_application(
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(BudgetRateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if config.telegram_base_url:
         base_url, base_file_url = bot_api_urls(config.telegram_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)

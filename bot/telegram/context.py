@@ -45,6 +45,16 @@ class Extension:
     post_shutdown: Hook | None = None
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A message sent for a conversation whose id is not written down yet (see `handlers`)."""
+
+    conversation_id: int
+    chat_id: int
+    message_id: int
+    question_id: str | None
+
+
 @dataclass
 class Services:
     """Shared by every handler: configuration, the database and the conversations service."""
@@ -60,6 +70,10 @@ class Services:
     replayed_up_to: int | None = None
     claimed: set[int] = field(default_factory=set)  # update ids a handler recorded in its transaction
     background: set[asyncio.Task[None]] = field(default_factory=set)  # cancelled at shutdown
+    # Ids of messages just sent, by chat: written with that chat's next step, or by a flush soon.
+    untracked: dict[int, list[Tracked]] = field(default_factory=dict)
+    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a flush writes
+    flush_due: bool = False  # a flush is planned
 
     async def db(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""
