@@ -87,9 +87,13 @@ class RateLimiter:
         """Messages waiting for a slot now."""
         return len(self._queue)
 
-    def pause(self, seconds: float) -> None:
-        """Telegram asked us to wait (RetryAfter)."""
-        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
+    def pause(self, seconds: float, *, chat_id: int | None = None) -> None:
+        """Telegram asked us to wait (RetryAfter): for one chat's messages, or for everything."""
+        until = self.monotonic() + seconds
+        if chat_id is None:
+            self._paused_until = max(self._paused_until, until)
+        else:
+            self._chat_free[chat_id] = max(self._chat_free.get(chat_id, 0.0), until)
         self._grant()
 
     def started(self, chat_id: int | None) -> float:

@@ -4,8 +4,9 @@ PTB's own `AIORateLimiter` cannot put one request before another and knows no pe
 private chats, so replies and nudges would queue together. `BudgetRateLimiter` sends every request
 the bot makes through `bot.followups.limiter.RateLimiter`, the same object the follow-up deliverer
 waits on: replies at `REPLY` priority; a nudge, which the deliverer has already waited for, passes
-`rate_limit_args=PACED` so it is not counted twice. When Telegram still answers 429, the whole
-budget pauses for `retry_after` and the request is tried again (up to `max_retries` times).
+`rate_limit_args=PACED` so it is not counted twice. When Telegram still answers 429 (requests
+granted apart can arrive bunched on a busy machine), that chat (or, for a request without one, the
+whole budget) pauses for `retry_after` and the request is tried again (up to `max_retries` times).
 """
 
 from __future__ import annotations
@@ -73,8 +74,9 @@ class BudgetRateLimiter(BaseRateLimiter[dict[str, Any]]):
                                             priority=int(options.get("priority", REPLY))):
                     return await callback(*args, **kwargs)
             except RetryAfter as exc:
-                seconds = retry_seconds(exc)
-                self.budget.pause(seconds)
+                seconds = retry_seconds(exc)  # our budget keeps the overall limit: a refusal
+                # of a message to a chat is that chat's flood limit (in-flight requests bunched)
+                self.budget.pause(seconds, chat_id=chat_id if per_chat and not paced else None)
                 if options.get("paced") or attempt == self.max_retries:
                     raise
                 log.warning("Telegram asked us to wait %.0f s (%s, attempt %d)", seconds,
