@@ -181,22 +181,21 @@ def run(
     _prepare_database()
     from bot.telegram import run_bot
     from bot.telegram.app import TokenRejected
+    from bot.telegram.web import run_webhook
 
+    if web and webhook_url is None:
+        raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
     # The NLU loads while the bot connects (after the bot's own imports, so they don't compete):
     # buttons and commands are answered at once, and the first free-text answer waits for it.
-    if web:
-        if webhook_url is None:
-            raise _fail("--web needs --webhook-url (with polling, run `flourish web` beside the bot)")
-        from bot.telegram.web import run_with_dashboard
-
-        run_with_dashboard(config=config, interpreter=_interpreter(background=True),
-                           webhook_url=webhook_url, host=listen, port=port,
-                           secret_token=secret_token, path=urlparse(webhook_url).path or "/telegram")
-        return
     nlu = LoadedLater()
     try:
-        run_bot(config=config, interpreter=nlu, on_ready=nlu.start,
-                webhook_url=webhook_url, listen=listen, port=port, secret_token=secret_token)
+        if webhook_url is None:
+            run_bot(config=config, interpreter=nlu, on_ready=nlu.start)
+        else:
+            run_webhook(config=config, interpreter=nlu, on_ready=nlu.start,
+                        webhook_url=webhook_url, host=listen, port=port,
+                        secret_token=secret_token, dashboard=web,
+                        path=urlparse(webhook_url).path or "/telegram")
     except TokenRejected as exc:
         raise _fail(str(exc)) from None
 

@@ -144,8 +144,9 @@ class Engine:
             return state, [Outbound(text=self.flow.message("finished"))]
         if state.status == "paused":
             return self.resume(state)
-        if inbound.kind == "unsupported":
-            notice = Outbound(kind="error", text=self.flow.message("unsupported"))
+        if inbound.kind == "unsupported":  # an edit has its own answer: the words are there
+            key = "edited" if inbound.text == "edited" else "unsupported"
+            notice = Outbound(kind="error", text=self.flow.message(key))
             return state, [notice, *self._current_prompt(state)]
         if inbound.kind == "button":
             return self._on_button(state, inbound.text)

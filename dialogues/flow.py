@@ -34,6 +34,8 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "welcome_back": "Welcome back. Here is where we were:",
     "unsupported": "I can only read words and button presses here. "
                    "Please answer in words or use the buttons.",
+    "edited": "Changing a message after sending it doesn't change my notes. To change an answer, "
+              "go ⬅️ Back to it, or change it from the summary at the end.",
     "stale": "That button was for an earlier question, so nothing changed.",
     "pick_one": "Pick at least one, or press Skip.",
     "empty": "I didn't get any words there.",

@@ -2,17 +2,20 @@
 
 Each takes effect at once, because every update looks the person up again by Telegram account
 (only active people are found): a revoked manager's next press is a stranger's. Each is audited,
-and so is every message from an account that is not, or no longer, enrolled.
+and so is every message from an account that is not, or no longer, enrolled (counted in one row
+per account per ten minutes, so a flood cannot fill the audit trail).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from storage.audit import record_repeated
 from storage.crud import create_invite, record_audit
-from storage.models import Person, Role
+from storage.models import AuditEvent, Person, Role
+from storage.types import utcnow
 
 
 class AccountError(ValueError):
@@ -71,14 +74,16 @@ def rebind_person(session: Session, *, person_id: int, ttl: timedelta) -> str:
 
 
 def record_stranger(session: Session, *, telegram_user_id: int, attempted: str,
-                    chat_type: str = "private") -> None:
+                    chat_type: str = "private", now: datetime | None = None) -> AuditEvent:
     """Audit a message or press from an account that is not (or no longer) enrolled, or from
-    any account in a group chat (Flourish works in private chats only)."""
+    any account in a group chat (Flourish works in private chats only): one row per account per
+    ten minutes, counting each message and listing the kinds of thing tried."""
     person = session.exec(select(Person).where(
         Person.telegram_user_id == telegram_user_id)).first()
-    action = "stranger_refused" if chat_type == "private" else "group_refused"
-    record_audit(session, actor_id=person.id if person and person.active else None,
-                 action=action, object_type="person", object_id=person.id if person else None,
-                 detail={"telegram_user_id": telegram_user_id, "attempted": attempted[:64],
-                         "chat_type": chat_type,
-                         "revoked": person is not None and not person.active})
+    return record_repeated(
+        session, action="stranger_refused" if chat_type == "private" else "group_refused",
+        match={"telegram_user_id": telegram_user_id, "chat_type": chat_type,
+               "revoked": person is not None and not person.active},
+        now=now or utcnow(), actor_id=person.id if person and person.active else None,
+        object_type="person", object_id=person.id if person else None,
+        detail={"attempted": attempted[:64], "attempts": [attempted[:64]]})

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from storage.audit import record_repeated
 from storage.crypto import secret_keys
 from storage.models import AuditEvent
 
@@ -46,9 +47,14 @@ def candidate_digests(code: str) -> list[str]:
 
 def record_invite_failure(session: Session, *, action: str, telegram_user_id: int, at: datetime,
                           invite_id: int | None = None) -> None:
-    """Audit one refused code (never the code itself) with the account that tried it."""
-    session.add(AuditEvent(at=at, actor_id=None, action=action, object_type="invite",
-                           object_id=invite_id, detail={"telegram_user_id": telegram_user_id}))
+    """Audit one refused code (never the code itself) with the account that tried it; the codes
+    an account keeps sending while throttled are counted in one row per ten minutes."""
+    if action == "invite_throttled":
+        record_repeated(session, action=action, match={"telegram_user_id": telegram_user_id},
+                        now=at, object_type="invite")
+    else:
+        session.add(AuditEvent(at=at, actor_id=None, action=action, object_type="invite",
+                               object_id=invite_id, detail={"telegram_user_id": telegram_user_id}))
     session.flush()
 
 

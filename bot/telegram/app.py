@@ -1,9 +1,10 @@
 """The application factory and runner: all of the bot's wiring in one place, no network at import.
 
-`build_application` makes a python-telegram-bot `Application` with the rate limiter, the guards
+`build_application` makes a python-telegram-bot `Application` with the rate limiter, connections
+that skip an update PTB cannot read (bot/telegram/updates.py), the guards
 that run before every feature (each update once; private chats only; enrolled people only), the
 commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
-handler that logs no content. `run_bot` runs it by long polling, or behind a webhook.
+handler that logs no content. `run_bot` runs it by long polling (bot/telegram/web.py: a webhook).
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlparse
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
@@ -29,6 +30,7 @@ from telegram.ext import (
     ApplicationHandlerStop,
     BaseUpdateProcessor,
     TypeHandler,
+    filters,
 )
 
 from bot.log_hygiene import error_text
@@ -40,6 +42,7 @@ from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
 from bot.telegram.ratelimit import BudgetRateLimiter
 from bot.telegram.transport import acknowledge, send_text, with_retry
+from bot.telegram.updates import QuietRequest, UpdatesRequest
 from nlu.result import Interpreter
 from storage import crud
 from storage.accounts import record_stranger
@@ -53,11 +56,16 @@ GUARD_GROUP = -10
 FORGET_UPDATES_AFTER = timedelta(days=3)
 RATE_LIMIT_RETRIES = 3
 CONCURRENT_UPDATES = 256  # a slot is held while waiting for the chat's turn
+CONNECTIONS = 256  # to the Bot API, for sending (PTB's default); getUpdates has its own one
 DEFAULT_API = "https://api.telegram.org"
 # How long after start to wait before reminding people left at a summary (see post_init).
 REMIND_AFTER_START = timedelta(seconds=3)
 DIDNT_SAVE = ("Sorry, that didn't save: the system was busy for a moment. Please send it again. "
               "Everything before it is saved.")
+# Updates from chats that are not the person's own chat with the bot: a Telegram Business
+# account's customers, a guest call from someone else's chat. Never answered, never audited.
+NOT_OUR_CHATS = ("business_connection", "business_message", "edited_business_message",
+                 "deleted_business_messages", "guest_message")
 # The features plugged in, in order; each one's handlers come after the commands and before the
 # catch-alls for buttons and words.
 EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
@@ -81,7 +89,13 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
         if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
             svc.claimed.discard(update_id)
             return
-        await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        try:
+            await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+        except OperationalError as exc:  # the database still busy: the person was already told
+            if not is_timeout(exc):
+                raise
+            log.warning("could not record update %s as processed: the database was busy",
+                        update_id)
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -131,11 +145,15 @@ def webhook_secret(config: Config) -> str:
 
 
 async def private_only(update: Update, context: Context) -> None:
-    """Work only in private chats: in a group or channel, say so once and leave."""
+    """Work only in a person's own private chat with the bot: in a group or channel, say so once
+    and leave; ignore what is not someone talking to the bot (no chat, a service message such as
+    a pin, a business account's chats, a guest call from another chat)."""
     chat = update.effective_chat
-    if chat is None:
+    if chat is None or any(getattr(update, kind) is not None for kind in NOT_OUR_CHATS):
         raise ApplicationHandlerStop
     if chat.type == "private":
+        if filters.StatusUpdate.ALL.check_update(update):
+            raise ApplicationHandlerStop
         return
     member = update.my_chat_member
     if member is not None and member.new_chat_member.status in ("left", "kicked"):
@@ -290,6 +308,8 @@ def build_application(
                .application_class(FlourishApplication)
                .token(config.telegram_bot_token.get_secret_value())
                .concurrent_updates(PerChatUpdateProcessor(CONCURRENT_UPDATES))
+               .request(QuietRequest(connection_pool_size=CONNECTIONS))
+               .get_updates_request(UpdatesRequest(connection_pool_size=1))
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if rate_limiter:
@@ -326,25 +346,14 @@ def run_bot(
     config: Config,
     interpreter: Interpreter | None = None,
     on_ready: Callable[[], None] | None = None,
-    webhook_url: str | None = None,
-    listen: str = "127.0.0.1",
-    port: int = 8443,
-    secret_token: str | None = None,
 ) -> None:
-    """Run until stopped: long polling, or a webhook server when `webhook_url` is given."""
+    """Run by long polling until stopped (a webhook: `bot.telegram.web.run_webhook`)."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
     services(app).on_ready = on_ready
     try:
-        if webhook_url is None:
-            log.info("Flourish bot: polling for updates")
-            app.run_polling(allowed_updates=Update.ALL_TYPES)
-            return
-        path = urlparse(webhook_url).path.strip("/")
-        log.info("Flourish bot: webhook server on %s:%s", listen, port)
-        app.run_webhook(listen=listen, port=port, url_path=path, webhook_url=webhook_url,
-                        secret_token=secret_token or webhook_secret(config),
-                        allowed_updates=Update.ALL_TYPES)
+        log.info("Flourish bot: polling for updates")
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:  # its message quotes the token: say it plainly instead
         raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
             from None

@@ -1,15 +1,20 @@
-"""Production on one port: the bot's webhook at `/telegram` and the dashboard at `/`, one ASGI app.
+"""The bot behind a webhook: Telegram's POSTs at `/telegram`, optionally with the dashboard at `/`
+on the same port, as one ASGI app served by uvicorn.
 
 python-telegram-bot's "custom webhook" pattern: the Application runs without its own web server
-(no updater); Starlette receives Telegram's POSTs, checks the secret header and puts each update
-on the Application's queue; uvicorn serves everything.
+(no updater); Starlette receives Telegram's POSTs and puts each update on the Application's queue.
+A request is refused on its secret header before a byte of its body is read, and a body larger
+than any update is refused too; an update PTB cannot read is skipped by its id (so Telegram does
+not send it again and again), its content never logged.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -18,11 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 
-from bot.telegram.app import build_application, quiet_loggers, webhook_secret
-from bot.telegram.context import App
+from bot.telegram.app import TokenRejected, build_application, quiet_loggers, webhook_secret
+from bot.telegram.context import App, services
 from bot.telegram.transport import send_outbound
+from bot.telegram.updates import read_update
 from bot.web.app import WebConfig, create_app
 from dialogues.engine import Outbound
 from nlu.result import Interpreter
@@ -30,20 +36,43 @@ from storage.config import Config
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
+# An update is a few kilobytes (a 4,096-character message and its entities); nothing Telegram
+# sends comes near this, so anything larger is refused unread.
+MAX_UPDATE_BYTES = 1 << 20
+
+
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None as soon as it is known to be longer than `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def webhook_route(app: App, *, secret: str, path: str = "/telegram") -> Route:
     """POST `path`: an update from Telegram (with the secret header) onto the bot's queue."""
+    expected = secret.encode()
 
     async def receive(request: Request) -> Response:
-        given = request.headers.get(SECRET_HEADER, "")
-        if not hmac.compare_digest(given, secret):
-            return Response(status_code=403)
+        given = request.headers.get(SECRET_HEADER, "").encode("latin-1", "replace")
+        if not hmac.compare_digest(given, expected):
+            return Response(status_code=403)  # before any of the body is read
+        body = await _bounded_body(request, MAX_UPDATE_BYTES)
+        if body is None:
+            log.warning("refused a webhook request larger than %d bytes", MAX_UPDATE_BYTES)
+            return Response(status_code=413)
         try:
-            update = Update.de_json(await request.json(), app.bot)
+            data = json.loads(body)
         except ValueError:
             return Response(status_code=400)
-        await app.update_queue.put(update)
+        update = read_update(data, app.bot)
+        if update is not None:  # else skipped (logged by id): a 200, so it is not sent again
+            await app.update_queue.put(update)
         return Response(status_code=200)
 
     return Route(path, receive, methods=["POST"])
@@ -67,13 +96,16 @@ def combined_app(app: App, *, config: Config, secret: str, path: str = "/telegra
 
 async def serve(*, config: Config, interpreter: Interpreter | None, webhook_url: str,
                 host: str, port: int, secret_token: str | None = None,
-                path: str = "/telegram") -> None:
-    """Register the webhook, then serve the webhook and the dashboard until stopped."""
+                path: str = "/telegram", dashboard: bool = False,
+                on_ready: Callable[[], None] | None = None) -> None:
+    """Register the webhook, then serve it (and the dashboard, if asked) until stopped."""
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
+    services(app).on_ready = on_ready
     secret = secret_token or webhook_secret(config)
-    server = uvicorn.Server(uvicorn.Config(combined_app(app, config=config, secret=secret, path=path),
-                                           host=host, port=port, access_log=False,
+    asgi = (combined_app(app, config=config, secret=secret, path=path) if dashboard
+            else Starlette(routes=[webhook_route(app, secret=secret, path=path)]))
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, access_log=False,
                                            log_level="warning"))
     async with app:
         if app.post_init is not None:
@@ -81,7 +113,7 @@ async def serve(*, config: Config, interpreter: Interpreter | None, webhook_url:
         await app.bot.set_webhook(url=webhook_url, secret_token=secret,
                                   allowed_updates=Update.ALL_TYPES)
         await app.start()
-        log.info("Flourish: webhook and dashboard on %s:%s", host, port)
+        log.info("Flourish: webhook%s on %s:%s", " and dashboard" if dashboard else "", host, port)
         try:
             await server.serve()
         finally:
@@ -90,6 +122,10 @@ async def serve(*, config: Config, interpreter: Interpreter | None, webhook_url:
                 await app.post_shutdown(app)
 
 
-def run_with_dashboard(**kwargs: Any) -> None:
-    """`serve` in a fresh event loop (for the CLI)."""
-    asyncio.run(serve(**kwargs))
+def run_webhook(**kwargs: Any) -> None:
+    """`serve` in a fresh event loop (for `flourish run --webhook-url`)."""
+    try:
+        asyncio.run(serve(**kwargs))
+    except InvalidToken:  # its message quotes the token: say it plainly instead
+        raise TokenRejected("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather.") \
+            from None

@@ -194,6 +194,16 @@ def test_unsupported_input_gets_clear_answer_and_the_question_again(engine: Engi
     assert messages[1].question_id == "child"
 
 
+def test_an_edited_message_is_explained_and_changes_nothing(engine: Engine) -> None:
+    state = walk(engine, started(engine), ["1"])
+    before = state.model_dump()
+    state, messages = engine.handle(state, Inbound.unsupported("edited"))
+    assert "doesn't change my notes" in messages[0].text
+    assert "Back" in messages[0].text
+    assert messages[1].question_id == "child"
+    assert state.model_dump() == before
+
+
 @pytest.mark.parametrize("text", ["", "   ", "\n\t"])
 def test_empty_messages_are_reasked(engine: Engine, text: str) -> None:
     state = started(engine)

@@ -102,6 +102,7 @@ class Fault:
     retry_after: int | None = None  # answer 429 Too Many Requests
     drop: bool = False  # close the connection without an answer
     error: tuple[int, str] | None = None  # (code, description)
+    raw: bytes | None = None  # answer 200 with this body, as it is (say, not JSON)
 
 
 class BotApiStandIn:
@@ -199,10 +200,12 @@ class BotApiStandIn:
             return [dict(m) for _, m in sorted(self.messages.get(chat_id, {}).items())]
 
     def fail(self, method: str, *, times: int = 1, retry_after: int | None = None,
-             drop: bool = False, error: tuple[int, str] | None = None) -> None:
-        """Make the next `times` calls of `method` fail (429, dropped connection or an error)."""
+             drop: bool = False, error: tuple[int, str] | None = None,
+             raw: bytes | None = None) -> None:
+        """Make the next `times` calls of `method` fail (429, dropped connection, an error, or a
+        body that is not what the Bot API would send)."""
         with self._cond:
-            self.faults.append(Fault(method, times, retry_after, drop, error))
+            self.faults.append(Fault(method, times, retry_after, drop, error, raw))
 
     # --- what the bot did ------------------------------------------------------------------
 
@@ -300,7 +303,7 @@ class BotApiStandIn:
                 return fault
         return None
 
-    def dispatch(self, call: Call) -> tuple[int, dict[str, Any]] | None:
+    def dispatch(self, call: Call) -> tuple[int, dict[str, Any] | bytes] | None:
         """Answer one call: (HTTP status, body), or None to drop the connection."""
         result = self._dispatch(call)
         if result is not None:
@@ -350,6 +353,8 @@ class BotApiStandIn:
                 return 429, {"ok": False, "error_code": 429,
                              "description": f"Too Many Requests: retry after {fault.retry_after}",
                              "parameters": {"retry_after": fault.retry_after}}
+            if fault.raw is not None:
+                return 200, fault.raw
             if fault.error is not None:
                 return fault.error[0], {"ok": False, "error_code": fault.error[0],
                                         "description": fault.error[1]}
@@ -677,8 +682,8 @@ def _make_handler(api: BotApiStandIn) -> type[BaseHTTPRequestHandler]:
                 return
             self._send(*result)
 
-        def _send(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
+        def _send(self, status: int, body: dict[str, Any] | bytes) -> None:
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

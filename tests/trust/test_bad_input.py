@@ -55,9 +55,9 @@ async def test_a_revoked_manager_is_refused_at_once_audited_and_can_be_enrolled_
                    lambda: manager.press("summary|submit", message=last)):
         calls = await do(standin, action)
         assert texts(calls) == [NOT_ENROLLED]
-    refusals = audited("stranger_refused")
-    assert [(r["object_id"], r["revoked"], r["attempted"]) for r in refusals] == [
-        (home.manager, True, "command /review"), (home.manager, True, "button")]
+    refusals = audited("stranger_refused")  # one row for the account, counting both
+    assert [(r["object_id"], r["revoked"], r["count"], r["attempts"]) for r in refusals] == [
+        (home.manager, True, 2, ["command /review", "button"])]
 
     with session_scope() as session:  # the same account, invited again as a new person
         from storage import crud
@@ -83,9 +83,13 @@ async def test_a_stranger_probing_every_command_and_a_group_get_clear_answers_al
     for kind in UNSUPPORTED_KINDS:
         assert texts(await do(standin, lambda kind=kind: stranger.send_content(kind))) == [
             NOT_ENROLLED]
-    refusals = audited("stranger_refused")
-    assert len(refusals) == len(COMMANDS) - 2 + len(UNSUPPORTED_KINDS)  # /start is the way in
-    assert {r["revoked"] for r in refusals} == {False}
+    refusals = audited("stranger_refused")  # one row for the account, counting every refusal
+    assert len(refusals) == 1
+    assert refusals[0]["count"] == len(COMMANDS) - 2 + len(UNSUPPORTED_KINDS)  # /start: the way in
+    assert refusals[0]["telegram_user_id"] == stranger.id
+    assert refusals[0]["revoked"] is False
+    assert "command /review" in refusals[0]["attempts"]
+    assert "message" in refusals[0]["attempts"]
     assert audited("invite_unknown")[0]["telegram_user_id"] == stranger.id
 
     staff = await enrol(standin, home.staff[0], 9_202_003, "Staff")

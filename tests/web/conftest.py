@@ -176,9 +176,11 @@ def client(served: Served) -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for the whole session, driven by Playwright."""
+    """One headless Debian Chromium per module, driven by Playwright. Not per session: Playwright's
+    sync API keeps an event loop marked running in this thread, and every asyncio test after it in
+    the same process (another file, on the same xdist worker) would fail to start its own."""
     if not os.path.exists(CHROMIUM) or shutil.which("chromium") is None:
         skip_or_fail(f"{CHROMIUM} is missing: run scripts/setup-browser")
     from playwright.sync_api import sync_playwright
