@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 import typer
 
@@ -87,6 +86,41 @@ def db_upgrade() -> None:
     typer.echo("Database is up to date.")
 
 
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The backup file to write")],
+) -> None:
+    """Back up the PostgreSQL database (pg_dump, custom format, owner-only file)."""
+    from storage.backup import BackupError, backup
+
+    try:
+        written = backup(get_config().resolved_database_url, output)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"Backed up to {written} ({written.stat().st_size} bytes). Its free text is "
+               "encrypted: keep FLOURISH_SECRET_KEY safe, and apart from the backups.")
+
+
+@db_app.command("restore")
+def db_restore(
+    source: Annotated[Path, typer.Argument(help="A file made by `flourish db backup`")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace the database's data: no question")]
+    = False,
+) -> None:
+    """Replace the database's Flourish data with a backup (stop the workers first)."""
+    from storage.backup import BackupError, restore
+
+    if not yes:
+        typer.confirm("This replaces every Flourish table in the database with the backup's. "
+                      "Go on?", abort=True)
+    try:
+        restore(get_config().resolved_database_url, source)
+    except BackupError as exc:
+        raise _fail(str(exc)) from None
+    _prepare_database()  # an older backup is brought up to this version; the key is checked
+    typer.echo("Restored; the database is up to date and its key checked.")
+
+
 # --- chat ---------------------------------------------------------------------------------------
 
 
@@ -97,11 +131,15 @@ def chat(
         "--command", help="Open with this command: debrief, review, childview or tell "
                           "(default: tell for a child, else debrief)")] = None,
     plain: Annotated[bool, typer.Option(help="Use plain words only, without the NLU")] = False,
+    history: Annotated[bool, typer.Option(
+        help="Give a new demo home six months of synthetic incidents with planted patterns "
+             "(see `flourish demo-data`)")] = True,
 ) -> None:
     """Try Flourish in this terminal (every flow, as any person), on the local database with demo data."""
     from bot.console import run_chat
     from bot.services.conversations import Conversations
     from bot.services.demo import seed_demo
+    from bot.services.demo_history import generate
     from storage import crud
     from storage.db import session_scope
     from storage.models import Role
@@ -109,8 +147,12 @@ def chat(
     _prepare_database()
     with session_scope() as session:
         if not crud.list_settings(session):
-            seed_demo(session)
+            setting_id = seed_demo(session)
             typer.echo("Created a demo home with synthetic names (Oak House).")
+            if history:
+                made = generate(session, setting_id=setting_id, months=6)
+                typer.echo(f"Added {made.incidents} past incidents with patterns to see "
+                           "(a manager's review shows them; `flourish demo-data` explains them).")
         if person_id is not None:
             person = crud.get_person(session, person_id=person_id)
         else:
@@ -164,7 +206,8 @@ def run(
     web: Annotated[bool, typer.Option(
         "--web", help="With --webhook-url: also serve the dashboard on the same port")] = False,
 ) -> None:
-    """Run the Telegram bot (polling, or a webhook with --webhook-url)."""
+    """Run the Telegram bot (polling, or a webhook worker with --webhook-url: run several on one
+    PostgreSQL database behind a reverse proxy, each on its own --port; see deploy/README.md)."""
     config = get_config()
     if config.telegram_bot_token is None:
         typer.echo(
@@ -222,13 +265,12 @@ def web(
 # --- export -------------------------------------------------------------------------------------
 
 
-def _day(text: str | None, *, option: str, zone: str) -> datetime | None:
-    """A --from/--to date (YYYY-MM-DD) as the start of that day in the setting's time zone."""
+def _day(text: str | None, *, option: str) -> date | None:
+    """A --from/--to date (YYYY-MM-DD)."""
     if text is None:
         return None
     try:
-        local = datetime.combine(date.fromisoformat(text), time(0), tzinfo=ZoneInfo(zone))
-        return local.astimezone(UTC)
+        return date.fromisoformat(text)
     except ValueError:
         raise _fail(f"{option} must be a date like 2026-03-29, not {text!r}.") from None
 
@@ -243,7 +285,7 @@ def export(
 ) -> None:
     """Export incidents and their debriefs for inspection (JSON, CSV, or the PDF report)."""
     from bot.cli_admin import exporter, write_private
-    from bot.services.export import export_records, to_csv, to_json
+    from bot.services.export import PeriodError, export_records, to_csv, to_json, whole_days
     from storage import crud
     from storage.db import session_scope
     from storage.types import utcnow
@@ -254,11 +296,11 @@ def export(
         zone = setting.timezone if setting else "Europe/London"
     if setting_id is not None and setting is None:
         raise _fail(f"No setting {setting_id}. See `flourish admin list`.")
-    first = _day(start, option="--from", zone=zone)
-    last = _day(end, option="--to", zone=zone)
-    until = (last.astimezone(ZoneInfo(zone)) + timedelta(days=1)).astimezone(UTC) if last else None
-    if first and until and until <= first:
-        raise _fail("--to must not be before --from.")
+    try:
+        first, until = whole_days(first=_day(start, option="--from"),
+                                  last=_day(end, option="--to"), timezone=zone)
+    except PeriodError:
+        raise _fail("--to must not be before --from.") from None
     if format is ExportFormat.pdf:
         from bot.services.report import build_report
 

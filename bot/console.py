@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from bot.services.conversations import Conversations
 from bot.services.runner import Notice, Reply
+from dialogues import wording
 from dialogues.buttons import Kind, Press
 from dialogues.engine import Button, Inbound, Outbound, State
 from storage import crud
@@ -34,11 +35,12 @@ def _kinds(message: Outbound) -> list[tuple[Button, Press]]:
 
 def render(message: Outbound) -> str:
     """A message as terminal text: its words, then its choices."""
-    lines = [message.text]
+    lines = [wording.for_console(message.text)]
     pressable = _kinds(message)
     choices = [b for b, p in pressable if p.kind in (Kind.value, Kind.toggle)
                or (p.kind is Kind.edit and p.value)]
-    yes_no = any(p.kind is Kind.value and p.value in ("yes", "no") for _, p in pressable)
+    values = {p.value for _, p in pressable if p.kind is Kind.value}
+    yes_no = bool(values) and values <= {"yes", "no"}  # "Partly" is an answer: list the choices
     actions = _actions(message)
     if message.kind == "question" and choices and not yes_no:
         lines += [f"  {n}. {b.label}" for n, b in enumerate(choices, start=1)]
@@ -128,7 +130,7 @@ class Console:
             else:
                 target = crud.get_person(session, person_id=notice.person_id)
                 who = target.display_name if target else f"person {notice.person_id}"
-                self.write(f"📨 For {who}: {notice.text}")
+                self.write(f"📨 For {who}: {wording.for_console(notice.text)}")
                 self.write("")
 
 

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from pydantic import BaseModel
+
 MAX_PAYLOAD_BYTES = 64
 _OPEN = re.compile(r"^([a-z]+:[a-z]+):(\d{1,9})$")  # ids that fit the database
 
@@ -100,3 +102,15 @@ def press(scope: str, kind: Kind, value: str = "") -> str:
 def opens(target: str, number: int) -> str:
     """The payload of a button that opens work outside a conversation."""
     return encode(Press(scope=target, kind=Kind.open, value=str(number)))
+
+
+class Button(BaseModel):
+    """A button: its label, and the payload that says what pressing it means."""
+
+    label: str
+    payload: str
+
+    @property
+    def press(self) -> Press | None:
+        """What pressing it means: its kind, value and the question or status it belongs to."""
+        return parse(self.payload)

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogues import buttons, values, when
+from dialogues import buttons, values, when, wording
+from dialogues.buttons import Button as Button  # re-exported: channels build and read buttons
 from dialogues.buttons import Kind
-from dialogues.flow import Flow, Option, Question, QuestionType
+from dialogues.flow import DEFAULT_WORDS, Flow, Option, Question
+from dialogues.kinds import Asking, kind_of
 from nlu.catalogue import staff_text
 from nlu.flags import flags_from_facts
 from nlu.result import Interpreter, NluUnavailable, ParseResult
@@ -57,23 +59,12 @@ class State(BaseModel):
     text_facts: dict[str, Any] = Field(default_factory=dict)
     pending: list[str] = Field(default_factory=list)
     notes: dict[str, list[str]] = Field(default_factory=dict)  # words kept before an answer
+    suggested: dict[str, list[str]] = Field(default_factory=dict)  # ticks the account named
 
     def value(self, question_id: str) -> Any:
         """The answered value of a question, or None."""
         record = self.answers.get(question_id)
         return record.value if record and record.status == "answered" else None
-
-
-class Button(BaseModel):
-    """A button: its label, and the payload that says what pressing it means (see `buttons`)."""
-
-    label: str
-    payload: str
-
-    @property
-    def press(self) -> buttons.Press | None:
-        """What pressing it means: its kind, value and the question or status it belongs to."""
-        return buttons.parse(self.payload)
 
 
 class Outbound(BaseModel):
@@ -121,7 +112,7 @@ class Engine:
         """A new conversation: the intro and the first question."""
         state = State(flow_id=self.flow.id, flow_version=self.flow.version, context=context or {})
         first = self._next_question(state)
-        intro = Outbound(text=self.flow.intro)
+        intro = Outbound(text=self._words(state, self.flow.intro))
         if first is None:
             return self._finish(state, [intro])
         state.current = first.id
@@ -152,6 +143,11 @@ class Engine:
             return self._on_button(state, inbound.text)
         return self._on_text(state, inbound.text)
 
+    def _words(self, state: State, text: str) -> str:
+        """A text with the words that differ by person filled in (the flow's, then the context's)."""
+        return wording.fill(text, {**DEFAULT_WORDS, **self.flow.words,
+                                   **state.context.get("words", {})})
+
     # --- buttons ------------------------------------------------------------------------------
 
     def _on_button(self, state: State, payload: str) -> Result:
@@ -167,21 +163,22 @@ class Engine:
             return self._control(state, question, value)
         if kind is Kind.value:
             return self._accept_pressed_value(state, question, value)
-        if kind is Kind.toggle and question.type is QuestionType.confirm_noted:
+        spec = kind_of(question)
+        if kind is Kind.toggle and spec.checks_noted:
             if value in state.selection:
                 state.selection.remove(value)
             elif value in self._noted(state):
                 state.selection.append(value)
             return state, [self._ask(state, question, replace=True)]
-        if kind is Kind.done and question.type is QuestionType.confirm_noted:
+        if kind is Kind.done and spec.checks_noted:
             return self._confirm_ticked(state, question)
-        if kind is Kind.toggle and question.type is QuestionType.multi_choice:
+        if kind is Kind.toggle and spec.many:
             if value in state.selection:
                 state.selection.remove(value)
             elif value in {o.value for o in self._options(state, question)}:
                 state.selection.append(value)
             return state, [self._ask(state, question, replace=True)]
-        if kind is Kind.done and question.type is QuestionType.multi_choice:
+        if kind is Kind.done and spec.many:
             if not state.selection:
                 msg = Outbound(kind="error", text=self.flow.message("pick_one"))
                 return state, [msg, self._ask(state, question)]
@@ -196,7 +193,9 @@ class Engine:
         wrong = [q for q in self._noted(state) if q not in state.selection]
         for noted in self._noted(state):
             if noted in wrong:
-                del state.answers[noted]
+                value = state.answers.pop(noted).value
+                if kind_of(self.flow.question(noted)).many and value:
+                    state.suggested[noted] = list(value)  # shown ticked: add or untick, then Done
             else:
                 state.answers[noted].source = "user"
         state.answers[question.id] = AnswerRecord(value=not wrong)
@@ -226,16 +225,17 @@ class Engine:
             return state, [carry_on, *self._current_prompt(state)]
         if state.status == "distress":
             state.status = "paused"
-            if action is Kind.tell:
+            if action is Kind.tell and not state.context.get("nobody_to_check_in"):
                 state.support_requested = True
-                text = ("Thank you. I'll let your manager know you'd like someone to check in. "
-                        "Nothing you wrote is shared with them by this. Send /debrief whenever "
+                text = ("Thank you. I'll let {checkin_person} know you'd like someone to check in. "
+                        "Nothing you wrote is shared with them by this. {Send:debrief} whenever "
                         "you're ready to carry on.")
+                text = self._words(state, text)
             elif action is Kind.carry_on:
                 state.status = "active" if state.current is not None else "summary"
                 return state, self._current_prompt(state)
             else:
-                text = "That's fine. I've paused here. Send /debrief whenever you're ready."
+                text = "That's fine. I've paused here. {Send:debrief} whenever you're ready."
             return state, [Outbound(text=text)]
         return state, self._current_prompt(state)
 
@@ -266,7 +266,7 @@ class Engine:
         """Offer support; a longer message is kept too: the answer to a free-text question, else a
         note with the question."""
         if len(text.split()) > NLU_CONTROL_MAX_WORDS:
-            if question.type is QuestionType.text:
+            if kind_of(question).free_text:
                 state, _ = self._record(state, question, AnswerRecord(value=text[:MAX_ANSWER_CHARS]))
             else:
                 state.notes.setdefault(question.id, []).append(text[:MAX_ANSWER_CHARS])
@@ -302,12 +302,18 @@ class Engine:
         state.status = "distress"
         scope = scope_of(state)
         text = ("That sounds really hard. Let's stop for a moment; your answers so far are saved. "
-                "Would you like me to ask your manager to check in with you?")
+                "Would you like me to ask {checkin_person} to check in with you?")
         rows = [[Button(label="Yes, please", payload=buttons.press(scope, Kind.tell)),
                  Button(label="No, thanks", payload=buttons.press(scope, Kind.no))],
                 [Button(label="Carry on with the debrief",
                         payload=buttons.press(scope, Kind.carry_on))]]
-        return state, [Outbound(text=text, buttons=rows)]
+        if state.context.get("nobody_to_check_in"):  # no promise that nobody could keep
+            text = ("That sounds really hard. Let's stop for a moment; your answers so far are "
+                    "saved. Please talk to {support_person} today.")
+            rows = [[Button(label="Pause here", payload=buttons.press(scope, Kind.no)),
+                     Button(label="Carry on with the debrief",
+                            payload=buttons.press(scope, Kind.carry_on))]]
+        return state, [Outbound(text=self._words(state, text), buttons=rows)]
 
     # --- controls -----------------------------------------------------------------------------
 
@@ -321,7 +327,8 @@ class Engine:
         if action == "unsure":
             return self._record(state, question, AnswerRecord(status="unsure"))
         if action == "help":
-            return state, [Outbound(text=f"ℹ️ {question.help}"), self._ask(state, question)]
+            return state, [Outbound(text=f"ℹ️ {self._words(state, question.help)}"),
+                           self._ask(state, question)]
         if action == "pause":
             state.status = "paused"
             return state, [Outbound(text=self.flow.message("paused"))]
@@ -353,22 +360,24 @@ class Engine:
             day, _, clock = value.partition("@")
             return self._set_when(state, question, day=date.fromisoformat(day),
                                   clock=time.fromisoformat(clock) if clock else None, replies=[])
-        if question.type is QuestionType.choice:
+        spec = kind_of(question)
+        if spec.picks and not spec.many:
             chosen = next((o for o in self._options(state, question) if o.value == value), None)
             if chosen is None:
                 stale = Outbound(text=self.flow.message("stale"))
                 return state, [stale, *self._current_prompt(state)]
             return self._record(state, question, AnswerRecord(value=chosen.value))
-        if question.type in (QuestionType.yes_no, QuestionType.confirm_noted) and value in ("yes", "no"):
+        if spec.yes_or_no and value in ("yes", "no"):
             return self._record(state, question, AnswerRecord(value=value == "yes"))
         return state, self._current_prompt(state)
 
     def _accept_typed_value(self, state: State, question: Question, text: str) -> Result:
         if question.moment is not None:
             return self._accept_when(state, question, text)
-        if question.type in (QuestionType.choice, QuestionType.multi_choice):
+        spec = kind_of(question)
+        if spec.picks:
             return self._accept_typed_choice(state, question, text)
-        if question.type in (QuestionType.yes_no, QuestionType.confirm_noted):
+        if spec.yes_or_no:
             answer, rest = values.yes_no_lead(text)
             if answer is not None and rest and question.fact and (parse := self._read(text)):
                 said = _fact_value(parse.facts, question)  # "no marks, but he said his arm hurt"
@@ -392,7 +401,7 @@ class Engine:
         """Options named in the words; otherwise the words are kept (never thrown away) and said so."""
         options = self._options(state, question)
         names = bool(question.options_from)
-        multi = question.type is QuestionType.multi_choice
+        multi = kind_of(question).many
         if multi:
             found, unknown = values.match_options(text, options)
             if unknown or not found:
@@ -433,40 +442,15 @@ class Engine:
         return state, [Outbound(kind="error", text=problem), self._ask(state, question)]
 
     def _read_value(self, state: State, question: Question, text: str) -> tuple[Any, str | None]:
-        kind = question.type
-        if kind is QuestionType.choice:
-            option = values.match_option(text, self._options(state, question))
-            if option is None:
-                return None, self.flow.message("choose")
-            return option.value, None
-        if kind is QuestionType.multi_choice:
-            found, unknown = values.match_options(text, self._options(state, question))
-            if unknown or not found:
-                return None, self.flow.message("choose_many")
-            return [o.value for o in found], None
-        if kind in (QuestionType.yes_no, QuestionType.confirm_noted):
-            answer = values.yes_no(text)
-            if answer is None and (parse := self._read(text)) is not None:
-                answer = {"affirm": True, "deny": False}.get(parse.intent.name)
-            if answer is None:
-                return None, self.flow.message("yes_no")
-            return answer, None
-        if kind is QuestionType.number:
-            number = values.parse_number(text)
-            if number is None and question.fact == "staff_count" and (parse := self._read(text)):
-                number = parse.facts.get("staff_count")
-            return self._in_range(question, number, "a number, like 2")
-        if kind is QuestionType.duration:
-            minutes = values.parse_duration_minutes(text)
-            if minutes is None and (parse := self._read(text)) is not None:
-                minutes = parse.facts.get("duration_minutes")
-            return self._in_range(question, minutes, "a length of time, like 5 mins")
-        if kind is QuestionType.time:
-            clock = values.parse_time_of_day(text)
-            if clock is None:
-                return None, "Please give a time of day, like 14:30 or 2.30pm."
-            return clock, None
-        return text, None
+        return kind_of(question).read(question, text, self._asking(state, question))
+
+    def _asking(self, state: State, question: Question) -> Asking:
+        """What the question's type needs to read or ask it, from the conversation."""
+        noted = [(q, self._describe(state, self.flow.question(q))) for q in self._noted(state)] \
+            if kind_of(question).checks_noted else []
+        return Asking(options=self._options(state, question), selection=state.selection,
+                      label=self.flow.label, message=self.flow.message, read=self._read,
+                      noted=noted)
 
     # --- when it happened ---------------------------------------------------------------------
 
@@ -523,7 +507,7 @@ class Engine:
         clock = max(times)
         state.pending = [f"{yesterday.isoformat()}@{clock:%H:%M}"]
         text = (f"That's later than now (it's {now:%H:%M}) — did you mean yesterday at "
-                f"{clock:%H:%M}? Tap it, or type the time again.")
+                f"{clock:%H:%M}? {{Tap}} it, or type the time again.")
         return state, [Outbound(text=text), self._ask(state, question)]
 
     def _checked_time(self, state: State, question: Question, *, day: date, clock: time,
@@ -533,7 +517,7 @@ class Engine:
         if change == "skipped":
             state.pending = [f"{day.isoformat()}@{moment:%H:%M}"]
             text = (f"The clocks went forward that night, so {clock:%H:%M} didn't happen on the "
-                    f"clock. Did you mean {moment:%H:%M}? Tap it, or type the time again.")
+                    f"clock. Did you mean {moment:%H:%M}? {{Tap}} it, or type the time again.")
             return state, [Outbound(text=text), self._ask(state, question)]
         replies = []
         if change == "twice":
@@ -593,16 +577,6 @@ class Engine:
                                  date_iso=date_iso if option == when.EARLIER else None,
                                  today=now.date())
 
-    @staticmethod
-    def _in_range(question: Question, number: Any, example: str) -> tuple[Any, str | None]:
-        if number is None:
-            return None, f"Please give {example}."
-        number = float(number)
-        low, high = question.min, question.max
-        if (low is not None and number < low) or (high is not None and number > high):
-            return None, f"That's outside what I'd expect ({low:g} to {high:g}). Please check it."
-        return (int(number) if number.is_integer() else number), None
-
     def _record(self, state: State, question: Question, record: AnswerRecord,
                 replies: list[Outbound] | None = None) -> Result:
         replies = list(replies or [])
@@ -614,7 +588,7 @@ class Engine:
             target.note = "\n".join(n for n in (target.note, str(record.value)) if n)
         if question.moment == "day" and record.status == "answered":
             replies.extend(self._time_still_past(state, day_option=record.value))
-        if question.type is QuestionType.confirm_noted:
+        if kind_of(question).checks_noted:
             if record.value is False:
                 for noted in self._noted(state):
                     del state.answers[noted]
@@ -624,13 +598,14 @@ class Engine:
                 for noted in self._noted(state):
                     state.answers[noted].source = "user"
         state.answers[question.id] = record
+        state.suggested.pop(question.id, None)
         state.selection = []
         state.pending = []
         if record.status == "answered":
             replies.extend(self._option_replies(state, question, record.value))
             if question.nlu_prefill and isinstance(record.value, str):
                 self._prefill(state, record.value)
-        if question.type is QuestionType.confirm_noted and record.value is False:
+        if kind_of(question).checks_noted and record.value is False:
             del state.answers[question.id]
         return self._advance(state, question, replies)
 
@@ -645,7 +620,7 @@ class Engine:
 
     def _option_replies(self, state: State, question: Question, value: Any) -> list[Outbound]:
         chosen = value if isinstance(value, list) else [value]
-        return [Outbound(text=o.reply) for o in self._options(state, question)
+        return [Outbound(text=self._words(state, o.reply)) for o in self._options(state, question)
                 if o.reply and o.value in chosen]
 
     def _read(self, text: str) -> ParseResult | None:
@@ -679,7 +654,7 @@ class Engine:
         """The options an account names in its words (people by name), if any."""
         options = [o for o in self._options(state, question) if o.value not in ("none", "other")]
         found = values.mentioned_options(text, options, names=bool(question.options_from))
-        if question.type is QuestionType.multi_choice:
+        if kind_of(question).many:
             if question.id == "interventions" or not found:
                 return [o.value for o in found] or None
             return [o.value for o in found]
@@ -692,7 +667,7 @@ class Engine:
 
     def applies(self, state: State, question: Question) -> bool:
         """Whether a question is asked, given the setting and the answers so far."""
-        if question.type is QuestionType.confirm_noted and not self._noted(state):
+        if kind_of(question).checks_noted and not self._noted(state):
             return False
         if question.note_for and (state.answers.get(question.note_for) or AnswerRecord()).note \
                 and question.id not in state.answers:
@@ -746,49 +721,18 @@ class Engine:
                 if o.when is None or o.when.holds(context=state.context, answers=answers)]
 
     def _preselect(self, state: State, question: Question) -> list[str]:
-        if question.type is QuestionType.confirm_noted:
+        if kind_of(question).checks_noted:
             return self._noted(state)
-        value = state.value(question.id)
-        return list(value) if question.type is QuestionType.multi_choice and value else []
+        value = state.value(question.id) or state.suggested.get(question.id)
+        return list(value) if kind_of(question).many and value else []
 
     def _ask(self, state: State, question: Question, *, replace: bool = False) -> Outbound:
         scope = question.id
         rows: list[list[Button]] = []
-        text = question.prompt
-        if question.type is QuestionType.confirm_noted:
-            noted = "; ".join(self._describe(state, self.flow.question(q)) for q in self._noted(state))
-            text = f"I noted: {noted}. Is that right?"
-        if question.type in (QuestionType.choice, QuestionType.multi_choice):
-            options = self._options(state, question)
-            if not options:
-                text += "\n(There is nothing to choose from yet: please press Skip.)"
-            ticked = question.type is QuestionType.multi_choice
-            choices = [Button(label=(("✅ " if o.value in state.selection else "▫️ ") if ticked
-                                     else "") + o.label,
-                              payload=buttons.press(scope, Kind.toggle if ticked else Kind.value,
-                                                    o.value))
-                       for o in options]
-            rows.extend(choices[i:i + 2] for i in range(0, len(choices), 2))
-            if ticked:
-                rows.append([Button(label=self.flow.label("done"),
-                                    payload=buttons.press(scope, Kind.done))])
-        elif question.type is QuestionType.confirm_noted:
-            text += " Untick anything that's wrong, then Done."
-            rows.extend([Button(label=("✅ " if q in state.selection else "▫️ ")
-                                + self._describe(state, self.flow.question(q)),
-                                payload=buttons.press(scope, Kind.toggle, q))]
-                        for q in self._noted(state))
-            rows.append([Button(label=self.flow.label("yes"),
-                                payload=buttons.press(scope, Kind.value, "yes")),
-                         Button(label=self.flow.label("done"),
-                                payload=buttons.press(scope, Kind.done))])
-        elif question.type is QuestionType.yes_no:
-            rows.append([Button(label=self.flow.label("yes"),
-                                payload=buttons.press(scope, Kind.value, "yes")),
-                         Button(label=self.flow.label("no"),
-                                payload=buttons.press(scope, Kind.value, "no"))])
-        elif question.placeholder:
-            text += f"\n({question.placeholder})"
+        spec = kind_of(question)
+        asking = self._asking(state, question)
+        text = spec.prompt(question, self._words(state, question.prompt), asking)
+        rows.extend(spec.buttons(question, asking))
         if question.moment is not None and state.pending:
             now = when.now_of(state.context)
             zone = when.zone_of(state.context)
@@ -817,16 +761,8 @@ class Engine:
     def _format(self, state: State, question: Question, value: Any) -> str:
         if value is None:
             return "—"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
         labels = {o.value: o.label for o in self._options(state, question)}
-        if isinstance(value, list):
-            return ", ".join(labels.get(v, str(v)) for v in value) or "—"
-        if question.type is QuestionType.duration:
-            return f"about {value:g} min"
-        if question.type is QuestionType.text and len(str(value)) > 120:
-            return str(value)[:117] + "…"
-        return labels.get(str(value), str(value))
+        return kind_of(question).shown(question, value, labels)
 
     def _describe(self, state: State, question: Question) -> str:
         record = state.answers[question.id]
@@ -843,7 +779,7 @@ class Engine:
 
     def _answered_questions(self, state: State) -> list[Question]:
         return [q for q in self.flow.questions
-                if q.id in state.answers and q.type is not QuestionType.confirm_noted
+                if q.id in state.answers and not kind_of(q).checks_noted
                 and self.applies(state, q)]
 
     def flags(self, state: State) -> list[str]:
@@ -887,7 +823,7 @@ class Engine:
         rows = [choices[i:i + 2] for i in range(0, len(choices), 2)]
         rows.append([Button(label="Back to the summary",
                             payload=buttons.press("choose_edit", Kind.summary))])
-        return Outbound(text="Which answer would you like to change? (tap it or type its number)",
+        return Outbound(text="Which answer would you like to change? ({tap} it or type its number)",
                         buttons=rows)
 
 
@@ -910,9 +846,9 @@ def facts_from_answers(flow: Flow, state: State) -> dict[str, Any]:
         elif question.fact == "interventions":
             if "prn" in value:
                 facts["prn_medication"] = True
-        elif question.type is QuestionType.multi_choice:
+        elif kind_of(question).many:
             facts[question.fact] = [v for v in value if v != "none"]
-        elif question.type is QuestionType.choice and question.fact.endswith("s"):
+        elif kind_of(question).picks and question.fact.endswith("s"):
             facts[question.fact] = [] if value in ("none", "other") else [value]
         else:
             facts[question.fact] = value
@@ -928,10 +864,10 @@ def _fact_value(facts: dict[str, Any], question: Question) -> Any:
     if value in (None, []):
         return None
     known = {o.value for o in question.options}
-    if question.type is QuestionType.multi_choice:
+    if kind_of(question).many:
         picked = [v for v in value if v in known]
         return picked or None
-    if question.type is QuestionType.choice:
+    if kind_of(question).picks:
         candidates = value if isinstance(value, list) else [value]
         picked = [v for v in candidates if v in known]
         return picked[0] if picked else None

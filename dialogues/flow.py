@@ -37,16 +37,16 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "edited": "Changing a message after sending it doesn't change my notes. To change an answer, "
               "go ⬅️ Back to it, or change it from the summary at the end.",
     "stale": "That button was for an earlier question, so nothing changed.",
-    "pick_one": "Pick at least one, or press Skip.",
+    "pick_one": "Pick at least one, or {press} Skip.",
     "empty": "I didn't get any words there.",
     "choose": "Please choose one of the buttons, or type its number.",
-    "choose_many": "I couldn't match that to the choices. Tap the ones that apply, "
+    "choose_many": "I couldn't match that to the choices. {Tap} the ones that apply, "
                    "then Done (or type their numbers, like 1, 3).",
     "yes_no": "Please answer yes or no (or use the buttons).",
     "first_question": "This is the first question, so there's nothing to go back to.",
     "required": "I need this one for the record, so it can't be skipped. If you're stuck, "
-                "press Pause and ask your manager.",
-    "paused": "Paused. Everything so far is saved. Send /debrief when you're ready and we'll "
+                "{press} Pause and ask your manager.",
+    "paused": "Paused. Everything so far is saved. {Send:debrief} when you're ready and we'll "
               "carry on from exactly here.",
     "cancel_confirm": "Cancel this debrief? The answers you've given so far will not be submitted.",
     "cancelled": "Cancelled. Nothing from it has been submitted.",
@@ -57,12 +57,19 @@ DEFAULT_MESSAGES: dict[str, str] = {
     "kept_story": "Thank you. I've kept that as your account of what happened (you can change it "
                   "at the end), and I'll use it to fill in what I can.",
     "kept_note": "I couldn't match that to the choices, so I've kept your words as a note with "
-                 "this question. Please tap what fits best too, or Skip.",
+                 "this question. Please {tap} what fits best too, or Skip.",
     "summary_intro": "Here's your debrief. Check it, change anything, then submit.",
+}
+# Slots a text may name, with the words a flow uses unless it or the conversation says otherwise
+# (a manager's own support is not "your manager"; see dialogues/wording.py).
+DEFAULT_WORDS: dict[str, str] = {
+    "checkin_person": "your manager", "support_person": "your manager or a colleague",
 }
 
 
 class QuestionType(StrEnum):
+    """The names a flow may give as a question's `type`; each is a class in dialogues/kinds.py."""
+
     choice = "choice"
     multi_choice = "multi_choice"
     yes_no = "yes_no"
@@ -128,6 +135,15 @@ class Option(BaseModel):
         return self
 
 
+class ActionPart(BaseModel):
+    """A question that is part of a follow-up action: its number and which part (what, who, when)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: int
+    part: Literal["what", "owner", "due"]
+
+
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -149,14 +165,21 @@ class Question(BaseModel):
     moment: Literal["day", "date", "time"] | None = None
     from_story: bool = False  # filled from the options the account names in its words
     note_for: str | None = None  # a follow-up whose text is kept as the note of that answer
+    side_by_side: bool = True  # shown beside colleagues' answers in a review (not private ones)
+    review_title: str | None = None  # the short title as a manager reads it about someone else
+    said_by_child: bool = False  # the child's own words, set against what staff say they said
+    action: ActionPart | None = None  # part of an action with an owner and a due date
 
     @model_validator(mode="after")
     def _check(self) -> Question:
         words = len(self.prompt.split())
         if words > MAX_PROMPT_WORDS:
             raise ValueError(f"{self.id}: prompt has {words} words (at most {MAX_PROMPT_WORDS})")
-        needs_options = self.type in (QuestionType.choice, QuestionType.multi_choice)
-        if needs_options and not (self.options or self.options_from):
+        from dialogues.kinds import KINDS  # the types' module reads flows' options: imported late
+
+        if self.type not in KINDS:
+            raise ValueError(f"{self.id}: no question type {self.type!r} in dialogues/kinds.py")
+        if KINDS[self.type].needs_options and not (self.options or self.options_from):
             raise ValueError(f"{self.id}: a {self.type} question needs options")
         for option in self.options:
             try:
@@ -180,6 +203,7 @@ class Flow(BaseModel):
     controls: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTROLS))
     labels: dict[str, str] = Field(default_factory=dict)
     messages: dict[str, str] = Field(default_factory=dict)
+    words: dict[str, str] = Field(default_factory=dict)  # defaults of `{slots}` a context may fill
     control_words: dict[str, str] = Field(default_factory=dict)
     show_summary: bool = True
 
@@ -216,6 +240,14 @@ class Flow(BaseModel):
             if question.id == question_id:
                 return question
         raise KeyError(question_id)
+
+    def actions(self) -> list[dict[str, str]]:
+        """The flow's actions in order, each its parts ("what", "owner", "due") -> question id."""
+        numbered: dict[int, dict[str, str]] = {}
+        for question in self.questions:
+            if question.action is not None:
+                numbered.setdefault(question.action.number, {})[question.action.part] = question.id
+        return [numbered[n] for n in sorted(numbered)]
 
     def index(self, question_id: str) -> int:
         """The position of a question in the flow."""

@@ -82,6 +82,9 @@ BESIDE = re.compile(r"\b(?:next\s+to|near|beside|behind|outside|in\s+front\s+of|
 NOT_OUTDOORS = re.compile(r"\s*(?:the\s+|her\s+|his\s+)?(?:door|room|bedroom|office|toilets?"
                           r"|bathroom|classroom)\b")
 """After "outside": "outside the door" is not outdoors."""
+NOT_A_WOUND = re.compile(r"\s+(?:it\s+|them\s+)?(?:short|down\s+on|back\s+on|in\s+front"
+                         r"|across\s+the|through\s+the)\b")
+"""After "cut": "the call was cut short", "cut across the lounge" are not a wound."""
 
 _BODY = r"(?:arm|arms|wrist|wrists|thumb|thumbs|finger|fingers|hand|hands|leg|legs|head|neck)"
 _HIM = r"(?:his|her|their|the\s+yp's|the\s+child's)"
@@ -295,6 +298,8 @@ def keep_mention(low: str, entity: Entity, *, sentence: tuple[int, int]) -> bool
         return bool(PAIN_CAUSE.search(text))
     if entity.entity == "pain" and PASSIVE_INJURY.search(low, max(0, entity.start - 30),
                                                         entity.end + 5):
+        return False
+    if entity.entity == "injury" and surface in ("cut", "cuts") and NOT_A_WOUND.match(low, entity.end):
         return False
     if entity.entity == "hold_type" and surface == "escort" and ESCORT_PERSON.search(before):
         return False

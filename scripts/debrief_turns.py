@@ -133,7 +133,9 @@ def run(*, use_nlu: bool, verbose: bool) -> dict[str, Any]:
             steps.append(Inbound.typed(what))
             seconds += READ_S + len(what) / TYPED_CHARS_PER_S
         elif question.type is QuestionType.multi_choice:
-            steps += [Inbound.pressed(f"{question.id}|t:{v}") for v in what]
+            ticked = set(state.selection)  # shown already ticked: tap only what differs
+            steps += [Inbound.pressed(f"{question.id}|t:{v}")
+                      for v in [*what, *state.selection] if (v in what) != (v in ticked)]
             steps.append(Inbound.pressed(f"{question.id}|done"))
             seconds += READ_AND_TAP_S + EXTRA_TAP_S * (len(steps) - 1)
         else:

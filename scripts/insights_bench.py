@@ -14,6 +14,7 @@ and the time to build the PDF report for a year of one home (the demo history). 
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform
 import random
@@ -55,7 +56,16 @@ def _setup_env(url: str | None) -> str:
                                  isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
+
+        def drop() -> None:  # the schema is this run's own: leave the shared database as it was
+            from storage.db import get_engine
+
+            get_engine().dispose()
+            with admin.connect() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+
+        atexit.register(drop)
         separator = "&" if "?" in url else "?"
         url = f"{url}{separator}options=-csearch_path%3D{schema}"
     os.environ["DATABASE_URL"] = url

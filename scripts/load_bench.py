@@ -16,10 +16,12 @@ Prints:
 - steps per second, errors (must be 0), and a check that every debrief (and every answer in it)
   was stored exactly once.
 
-`--workers N` starts N `flourish run` processes (only 1 is supported by this script's polling set-up;
-several workers need the webhook mode). The database defaults to a fresh SQLite file; give
-`--database-url postgresql+psycopg://...` for PostgreSQL (it must be an empty database: the
-script migrates it). Not part of the test suite.
+`--webhook` runs `--workers N` webhook workers (`flourish run --webhook-url ... --port P`, N processes
+as in deploy/) behind a reverse proxy's part played by this script (round robin; the next worker
+when one fails), each update POSTed as Telegram would; without it, one process polls. Several
+workers need `--webhook` and PostgreSQL. The database defaults to a fresh SQLite file; give
+`--database-url postgresql+psycopg://...` for PostgreSQL (it must be an empty database or schema:
+the script migrates it). Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -172,6 +174,24 @@ def setup_database(users: int) -> list[tuple[int, int]]:
     return people
 
 
+def push_updates(api: Any, proxy: Any) -> None:
+    """Webhook mode: every update a simulated person makes is POSTed through the proxy at once,
+    as Telegram does (`api.delivered` then records when it was handed over)."""
+    loop = asyncio.get_running_loop()
+    inject = api.inject
+    pushing: set[asyncio.Task[None]] = set()
+
+    def inject_and_push(update: dict[str, Any]) -> dict[str, Any]:
+        update = inject(update)
+        api.delivered.setdefault(update["update_id"], time.monotonic())
+        task = loop.create_task(proxy.deliver(update))
+        pushing.add(task)
+        task.add_done_callback(pushing.discard)
+        return update
+
+    api.inject = inject_and_push
+
+
 def start_bot(env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
     """`flourish run` (this tree's code, through `python -m`), its output appended to a log."""
     with log_path.open("ab") as out:
@@ -222,20 +242,31 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
     get_config.cache_clear()
     people = [Staff(u, p) for u, p in setup_database(args.users)]
-    if args.workers != 1:
-        raise SystemExit("--workers other than 1 needs the webhook set-up (not in this script yet)")
+    if args.workers != 1 and not args.webhook:
+        raise SystemExit("several workers need --webhook (and PostgreSQL)")
     api = BotApiStandIn(limits=Limits())
     api.start()
     env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_BASE_URL=api.url)
     log_path = data / "bot.log"
     processes = []
+    proxy = None
     try:
-        processes.extend(start_bot(env, log_path) for _ in range(args.workers))
         started = time.monotonic()
-        while not any(c.method == "getUpdates" for c in api.calls):
-            if time.monotonic() - started > 120 or processes[0].poll() is not None:
-                raise SystemExit(f"the bot did not start:\n{log_path.read_text()[-3000:]}")
-            await asyncio.sleep(0.1)
+        if args.webhook:
+            from support.workers import Proxy, Worker, wait_healthy
+
+            workers = [Worker.start(env, data / f"worker{n}.log") for n in range(args.workers)]
+            processes.extend(w.process.proc for w in workers)
+            await wait_healthy(workers, within=120)
+            proxy = Proxy([w.url for w in workers], timeout=args.within)
+            push_updates(api, proxy)
+            log_path = data / "worker0.log"
+        else:
+            processes.extend(start_bot(env, log_path) for _ in range(args.workers))
+            while not any(c.method == "getUpdates" for c in api.calls):
+                if time.monotonic() - started > 120 or processes[0].poll() is not None:
+                    raise SystemExit(f"the bot did not start:\n{log_path.read_text()[-3000:]}")
+                await asyncio.sleep(0.1)
         ready = time.monotonic() - started
         await asyncio.sleep(args.warmup)  # its start-up work (menus, NLU loading) settles
         loop = asyncio.get_running_loop()
@@ -259,6 +290,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         calls = [c for c in api.since(mark) if c.method not in NOT_A_STEP]
         limited = api.limited - limited_before
     finally:
+        if proxy is not None:
+            await proxy.close()
         for process in processes:
             process.terminate()
         for process in processes:
@@ -282,6 +315,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     submitted = kept["debriefs_submitted"]
     report = {
         "users": args.users, "workers": args.workers, "think_s": args.think,
+        "mode": "webhook" if args.webhook else "polling",
+        "proxy_retries": proxy.failed_attempts if proxy is not None else 0,
         "database": database_url.split(":", 1)[0], "bot_ready_s": round(ready, 1),
         "elapsed_s": round(elapsed, 1), "steps": len(steps),
         "steps_per_s": round(len(steps) / elapsed, 2), "debriefs_finished": finished,
@@ -305,7 +340,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def show(report: dict[str, Any]) -> None:
-    print(f"{report['users']} staff, {report['workers']} worker(s), {report['database']}, think "
+    print(f"{report['users']} staff, {report['workers']} worker(s) ({report['mode']}), "
+          f"{report['database']}, think "
           f"{report['think_s']} s; stand-in limits: 30 msg/s overall, 1 msg/s per chat")
     print(f"  bot ready in {report['bot_ready_s']} s; load ran {report['elapsed_s']} s")
     print(f"  steps {report['steps']}, {report['steps_per_s']} steps/s; debriefs finished "
@@ -340,6 +376,8 @@ if __name__ == "__main__":
                         help="mean seconds a person takes before each action")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--webhook", action="store_true",
+                        help="webhook workers behind a proxy (as deployed) instead of polling")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--within", type=float, default=300.0,

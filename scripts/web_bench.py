@@ -6,7 +6,8 @@ Fills a fresh database (SQLite in a temporary directory, or a fresh schema of th
 database given) with one home's history: incidents spread over three years, two staff each, their
 debriefs, and a signed review and the child's view for all but the last few days and about one in
 two hundred older ones (those stay open, as late records do). Then a signed-in manager requests
-Today and Patterns (28 days, and 90 days for one child) through the real ASGI app in process
+Today and Patterns (28 days, and 90 days for one child) and one of Patterns' chart images (drawn
+once, then served while the numbers are the same) through the real ASGI app in process
 (Starlette, the templates, the database), and it prints median and p99 server time, requests per
 second and peak memory. CPU time (the whole process: server and in-process client) is printed too,
 because on a shared machine the wall-clock tail mostly measures waiting for a core.
@@ -75,6 +76,9 @@ def seed(*, incidents: int, now: datetime) -> tuple[int, int, list[int]]:
         s.add(manager)
         setting_id = setting.id
     rng = random.Random(35)
+    # no debrief in the future or in the last quarter of an hour: one just in would (rightly) be
+    # re-read by every refresh for ten minutes (storage.insights.LOOK_BACK), each time a change
+    settled = now - timedelta(minutes=15)
     span = timedelta(days=3 * 365).total_seconds()
     engine = get_engine()
     batch = 10_000
@@ -97,7 +101,8 @@ def seed(*, incidents: int, now: datetime) -> tuple[int, int, list[int]]:
             for person_id in pair if closed or rng.random() < 0.5 else pair[:1]:
                 debriefs.append({"incident_id": incident_id, "person_id": person_id,
                                  "flow_id": "staff_debrief", "status": "submitted",
-                                 "started_at": at, "submitted_at": at + timedelta(hours=3)})
+                                 "started_at": at, "submitted_at": min(at + timedelta(hours=3),
+                                                                       settled)})
             if closed:
                 reviews.append({"incident_id": incident_id, "manager_id": manager.id,
                                 "outcome": {}, "signed_at": at + timedelta(hours=30),
@@ -198,7 +203,8 @@ def run(args: argparse.Namespace) -> None:
         results = {}
         for name, path in (("Today", "/"), ("Patterns, 28 days", "/patterns?period=28"),
                            ("Patterns, 90 days, one child",
-                            f"/patterns?period=90&child={children[1]}")):
+                            f"/patterns?period=90&child={children[1]}"),
+                           ("Patterns chart (PNG), 28 days", "/patterns/chart/weekly.png?period=28")):
             client.get(path)  # warm
             results[name] = measure(client, path, requests=args.requests)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

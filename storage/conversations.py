@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, delete, func, select
+from sqlmodel import Session, col, delete, select
 
 from storage.models import (
     ChatMessage,
@@ -71,9 +72,15 @@ def claim_update(session: Session, *, update_id: int) -> bool:
     return True
 
 
-def newest_update_id(session: Session) -> int | None:
-    """The highest update id recorded as processed (None when none is)."""
-    return session.exec(select(func.max(ProcessedUpdate.update_id))).one()
+def lock_chat(session: Session, *, chat_id: int) -> None:
+    """Hold this chat's lock until the transaction ends, so its steps run one at a time across
+    every worker (PostgreSQL; SQLite has one writer at a time anyway). The key names the database
+    and schema, so other databases on the same server never wait for it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(sa.text(
+        "SELECT pg_advisory_xact_lock(hashtextextended('flourish-chat:' || current_database() "
+        "|| ':' || current_schema() || ':' || CAST(:chat AS text), 0))"), {"chat": chat_id})
 
 
 def prune_updates(session: Session, *, older_than: datetime) -> int:

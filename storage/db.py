@@ -49,6 +49,12 @@ def is_timeout(exc: BaseException) -> bool:
     return code in ("57014", "55P03") or "database is locked" in str(exc.orig)
 
 
+def is_disconnect(exc: BaseException) -> bool:
+    """Whether a database error means the connection was lost (the server restarted, or the
+    connection was cut): nothing of that transaction was stored, and trying again can work."""
+    return isinstance(exc, sa.exc.DBAPIError) and bool(exc.connection_invalidated)
+
+
 def _create_private_file(path: Path) -> None:
     """Create the SQLite file (and its directory) owner-only; SQLite gives its WAL the same mode."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

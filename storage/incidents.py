@@ -81,10 +81,16 @@ def pending_debrief_incidents(session: Session, *, person_id: int) -> list[Incid
     return list(session.exec(statement))
 
 
-def incidents_for_export(session: Session, *, setting_id: int | None = None) -> list[Incident]:
+def incidents_for_export(session: Session, *, setting_id: int | None = None,
+                         start: datetime | None = None, end: datetime | None = None) -> list[Incident]:
+    """Incidents (of one setting, or all) from `start` and before `end`, oldest first."""
     statement = select(Incident).order_by(col(Incident.occurred_at))
     if setting_id is not None:
         statement = statement.where(Incident.setting_id == setting_id)
+    if start is not None:
+        statement = statement.where(col(Incident.occurred_at) >= start)
+    if end is not None:
+        statement = statement.where(col(Incident.occurred_at) < end)
     return list(session.exec(statement))
 
 

@@ -52,7 +52,13 @@ def _incident_fk() -> Any:
 class IncidentFact(SQLModel, table=True):
     """The structured facts of one incident, for counting (rebuilt from its debriefs and review)."""
 
-    __table_args__ = (sa.Index("ix_incidentfact_setting_time", "setting_id", "occurred_at"),
+    # The first covers every period count (no table lookups: on 100,000 incidents each count
+    # reads only the index); the others serve one child's facts and the freshness check.
+    __table_args__ = (sa.Index("ix_incidentfact_setting_time_counts", "setting_id", "occurred_at",
+                               "child_id", "local_weekday", "local_minute", "location",
+                               "duration_minutes", "child_injured", "staff_injured",
+                               "ground_hold", "record_hours", "review_hours",
+                               "child_spoken_hours"),
                       sa.Index("ix_incidentfact_setting_child_time", "setting_id", "child_id",
                                "occurred_at"),
                       sa.Index("ix_incidentfact_setting_refreshed", "setting_id", "refreshed_at"))
@@ -129,19 +135,46 @@ def set_policy_overrides(session: Session, *, setting_id: int, overrides: dict[s
 # --- keeping the facts fresh -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class FactsVersion:
+    """What a setting's facts were built from: a cheap key that changes whenever a fact is added,
+    rebuilt or removed (their count and latest refresh), so what is computed from them can be cached."""
+
+    count: int
+    refreshed_at: datetime | None
+
+
 def refresh_facts(session: Session, *, setting_id: int) -> int:
     """Rebuild the facts of this setting's incidents that are new or changed; return how many."""
-    stale = _stale_incidents(session, setting_id=setting_id)
+    return _refresh(session, setting_id=setting_id)[0]
+
+
+def fresh_version(session: Session, *, setting_id: int) -> FactsVersion:
+    """Bring a setting's facts up to date (as `refresh_facts`) and return their version."""
+    return _refresh(session, setting_id=setting_id)[1]
+
+
+def _refresh(session: Session, *, setting_id: int) -> tuple[int, FactsVersion]:
+    stale, version = _stale_incidents(session, setting_id=setting_id)
     for start in range(0, len(stale), BATCH):
         rebuild_facts(session, incident_ids=stale[start:start + BATCH])
-    return len(stale)
+    if stale:
+        version = _version(session, setting_id=setting_id)
+    return len(stale), version
 
 
-def _stale_incidents(session: Session, *, setting_id: int) -> list[int]:
-    """Incidents without facts, or with a debrief submitted or a review signed since the last refresh."""
-    facts = session.exec(select(sa.func.count(), sa.func.max(IncidentFact.refreshed_at))
-                         .where(IncidentFact.setting_id == setting_id)).one()
-    known, watermark = int(facts[0]), facts[1]
+def _version(session: Session, *, setting_id: int) -> FactsVersion:
+    count, latest = session.exec(select(sa.func.count(), sa.func.max(IncidentFact.refreshed_at))
+                                 .where(IncidentFact.setting_id == setting_id)).one()
+    return FactsVersion(count=int(count), refreshed_at=latest)
+
+
+def _stale_incidents(session: Session, *,
+                     setting_id: int) -> tuple[list[int], FactsVersion]:
+    """Incidents without facts, or with a debrief submitted or a review signed since the last
+    refresh; and the facts' version before they are rebuilt."""
+    version = _version(session, setting_id=setting_id)
+    known, watermark = version.count, version.refreshed_at
     total = session.exec(select(sa.func.count()).select_from(Incident)
                          .where(Incident.setting_id == setting_id)).one()
     stale: set[int] = set()
@@ -164,7 +197,7 @@ def _stale_incidents(session: Session, *, setting_id: int) -> list[int]:
                   .where(Incident.setting_id == setting_id, col(Review.signed_at) >= watermark))
         stale.update(i for i in session.exec(debriefed) if i is not None)
         stale.update(session.exec(signed))
-    return sorted(stale)
+    return sorted(stale), version
 
 
 def rebuild_facts(session: Session, *, incident_ids: Sequence[int]) -> None:

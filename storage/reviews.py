@@ -95,9 +95,11 @@ def actions_done(session: Session, *, action_ids: list[int]) -> dict[int, dateti
     done: dict[int, datetime] = {}
     if not action_ids:
         return done
-    for action in session.exec(select(ReviewAction).where(col(ReviewAction.id).in_(action_ids))):
-        if action.id is not None and action.done_at is not None:
-            done[action.id] = action.done_at
+    # only the two columns: loading whole rows would decrypt every description for nothing
+    for found_id, done_at in session.exec(select(ReviewAction.id, ReviewAction.done_at)
+                                          .where(col(ReviewAction.id).in_(action_ids))):
+        if found_id is not None and done_at is not None:
+            done[found_id] = done_at
     closed = select(FollowUp).where(FollowUp.kind == ACTION_REMINDER,
                                     col(FollowUp.outcome).in_(ACTION_DONE_OUTCOMES))
     wanted = {str(i) for i in action_ids}

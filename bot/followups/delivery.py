@@ -49,7 +49,8 @@ Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label, callback data)
 class Sender(Protocol):
     """Sends one nudge to a chat and returns the platform's message id (a channel provides it)."""
 
-    async def send(self, *, chat_id: int, text: str, buttons: Buttons) -> int | None: ...
+    async def send(self, *, chat_id: int, text: str, buttons: Buttons,
+                   photo: bytes | None = None) -> int | None: ...
 
 
 class RetryLater(Exception):
@@ -117,8 +118,10 @@ class Deliverer:
         claimed_by: str | None = None,
         still_leader: Callable[[], bool] = lambda: True,
         batch: int = 100,
+        patterns: messages.PatternNotes | None = None,
     ) -> None:
         self.engine = engine
+        self.patterns = patterns
         self.sender = sender
         self.clock = clock
         self.limiter = limiter or RateLimiter()
@@ -239,8 +242,8 @@ class Deliverer:
                                 self._mark(session, unrecorded)
                             row = store.claim(session, followup_id=followup_id, token=token,
                                               claimed_by=self.claimed_by, now=self.clock())
-                            nudge = messages.render(session, row=row, token=token, cache=cache) \
-                                if row else None
+                            nudge = messages.render(session, row=row, token=token, cache=cache,
+                                                    patterns=self.patterns) if row else None
                     except Exception as exc:  # one bad row never stops the others
                         self._record(unrecorded, report)  # its record was rolled back with the claim
                         unrecorded = None
@@ -296,7 +299,12 @@ class Deliverer:
         """Send it; on success return what to record, else settle the row here."""
         assert row.id is not None
         try:
-            message_id = await self.sender.send(chat_id=chat, text=nudge.text, buttons=nudge.buttons)
+            if nudge.photo is None:
+                message_id = await self.sender.send(chat_id=chat, text=nudge.text,
+                                                    buttons=nudge.buttons)
+            else:
+                message_id = await self.sender.send(chat_id=chat, text=nudge.text,
+                                                    buttons=nudge.buttons, photo=nudge.photo)
         except RetryLater as exc:
             self.limiter.pause(exc.seconds)
             self._settle(row.id, token, "release", report, due_in=exc.seconds, outcome="retry_after")

@@ -8,6 +8,7 @@ changes nothing, and a press proves the message arrived.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,10 +36,18 @@ _TASK_NAMES = {
 
 @dataclass
 class Nudge:
-    """A rendered nudge: text and rows of (label, callback data) buttons."""
+    """A rendered nudge: text, rows of (label, callback data) buttons, and a chart (PNG) to follow."""
 
     text: str
     buttons: list[list[tuple[str, str]]] = field(default_factory=list)
+    photo: bytes | None = None
+
+
+# What the insights add to a nudge, passed in by the channel (follow-ups may not import the
+# services; the Telegram channel passes `bot.services.insights_view.nudge_patterns`): given a
+# setting, an incident (or None for the whole setting) and a time, the pattern sentences and,
+# for the whole setting, one chart.
+PatternNotes = Callable[[Session, int, int | None, datetime], tuple[list[str], bytes | None]]
 
 
 def callback_data(action: str, row: FollowUp, token: str) -> str:
@@ -77,11 +86,18 @@ def incident_title(session: Session, incident: Incident | None, zone: ZoneInfo |
 
 
 def render(session: Session, *, row: FollowUp, token: str,
-           cache: dict[tuple[str, int | None], Any] | None = None) -> Nudge:
+           cache: dict[tuple[str, int | None], Any] | None = None,
+           patterns: PatternNotes | None = None) -> Nudge:
     """The message for a follow-up about to be sent (`cache` keeps zones and incident phrases
-    across one delivery pass)."""
+    across one delivery pass; `patterns` adds the insights' pattern flags and the digest's chart)."""
     if row.kind == Kind.digest.value:
-        return Nudge(text=digest_text(session, row=row))
+        text, photo = digest_text(session, row=row), None
+        if patterns is not None and row.setting_id is not None:
+            sentences, photo = patterns(session, row.setting_id, None, row.due_at)
+            if sentences:
+                text = text.replace("\nSend /pending", "\nPatterns across incidents:\n" + "\n".join(
+                    f"• {s}" for s in sentences) + "\nSend /pending")
+        return Nudge(text=text, photo=photo)
     cache = {} if cache is None else cache
     if ("zone", row.setting_id) not in cache:
         cache[("zone", row.setting_id)] = _zone(session, row)
@@ -119,6 +135,12 @@ def render(session: Session, *, row: FollowUp, token: str,
                 Kind.review_escalation: "Escalation: the review is not yet signed"}[kind]
         text = (f"{lead}: {about}. Regulation 35 asks for it to be reviewed and signed, "
                 f"after speaking with the staff, by {due}.")
+        if kind is Kind.review_nudge and patterns is not None and row.incident_id is not None \
+                and row.setting_id is not None:
+            sentences, _ = patterns(session, row.setting_id, row.incident_id, row.due_at)
+            if sentences:
+                text += "\nThis incident is part of a pattern:\n" + "\n".join(
+                    f"• {s}" for s in sentences)
         return Nudge(text, [[go("Review now")], [later], [other]])
     if kind in (Kind.childview_prompt, Kind.childview_reminder, Kind.childview_escalation):
         lead = {Kind.childview_prompt: "When the child is calm and ready",

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from bot.followups import planner
 from bot.followups.delivery import Deliverer, DeliveryReport, Sender
 from bot.followups.limiter import RateLimiter
+from bot.followups.messages import PatternNotes
 from bot.followups.schedule import Clock, system_clock
 from storage import followups as store
 from storage.db import session_scope
@@ -132,6 +133,7 @@ class FollowUpScheduler:
         sweep_seconds: float = 30.0,
         leader_poll_seconds: float = 5.0,
         limiter: RateLimiter | None = None,
+        patterns: PatternNotes | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
@@ -139,7 +141,7 @@ class FollowUpScheduler:
         self.leader_poll_seconds = leader_poll_seconds
         self.leadership = Leadership(engine)
         self.deliverer = Deliverer(engine=engine, sender=sender, clock=clock, limiter=limiter,
-                                   still_leader=self.leadership.still_leader)
+                                   still_leader=self.leadership.still_leader, patterns=patterns)
         self._lock = asyncio.Lock()
         self._again = False
         self._reconciled = False

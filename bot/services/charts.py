@@ -74,7 +74,8 @@ def heat_map(*, heat: Mapping[tuple[int, int], int],
     grid = [[heat.get((day, hour), 0) for hour in range(24)] for day in range(7)]
     with _figure(title, height=2.8) as (fig, ax):
         ax.grid(False)
-        image = ax.imshow(grid, aspect="auto", cmap="Oranges", vmin=0)
+        busiest = max(max(row) for row in grid)
+        image = ax.imshow(grid, aspect="auto", cmap="Oranges", vmin=0, vmax=max(1, busiest))
         ax.set_yticks(range(7))
         ax.set_yticklabels(WEEKDAYS)
         ax.set_xticks(range(0, 24, 2))

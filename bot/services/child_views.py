@@ -21,7 +21,8 @@ from dialogues.engine import Button, Inbound, Outbound, State
 from dialogues.flow import Flow
 from storage import crud
 from storage import reviews as store
-from storage.models import Person, Role
+from storage.models import Incident, Person, Role
+from storage.types import utcnow
 
 CHILD_VIEW = "child_view"
 CHILD_VIEW_ASSISTED = "child_view_assisted"
@@ -29,7 +30,7 @@ RECENT_INCIDENTS = 8
 NOTHING_FOR_CHILD = "Thank you. 💛 There is nothing to do here now. You can talk to a grown-up any time."
 INVITE_YES = "👍 Yes, let's go"
 INVITE_LATER = "🙅 Not now"
-LATER = "OK. 💛 Talk to me later if you want. Just send /tell."
+LATER = "OK. 💛 Talk to me later if you want. Just {send:tell}."
 INVITATION = ("Hi. 💛 This is about {day}. How was it for you? Can you tell me? It is short. You "
               "can stop any time.")
 
@@ -119,7 +120,7 @@ class ChildViewService(_ViewService):
         if not children:
             return FlowReply(messages=[Outbound(text=(
                 "This child isn't set up to use Flourish on their own phone. You can record "
-                "their view with them instead: send /childview."))], status="none")
+                "their view with them instead: {send:childview}."))], status="none")
         rows = [[Button(label=INVITE_YES, payload=buttons.opens(buttons.CHILD_VIEW_START, incident_id)),
                  Button(label=INVITE_LATER, payload=buttons.opens(buttons.CHILD_VIEW_LATER,
                                                                   incident_id))]]
@@ -156,7 +157,8 @@ class ChildViewService(_ViewService):
             return FlowReply(messages=[Outbound(text="You told me about this one. Thank you. 💛")],
                              status="none")
         setting = crud.get_setting(session, setting_id=incident.setting_id)
-        context = {"incident_id": incident.id, "setting_kind": setting.kind if setting else None}
+        context = {"incident_id": incident.id, "setting_kind": setting.kind if setting else None,
+                   "words": {"when": _said_day(session, incident)}}
         return FlowReply(messages=self.runner.begin(session, person=person, context=context))
 
     def _nothing_open(self) -> str:
@@ -214,6 +216,14 @@ class AssistedViewService(_ViewService):
                          Button(label="💌 Invite them",
                                 payload=buttons.opens(buttons.ASSISTED_VIEW_INVITE, incident.id))])
         text = ("Whose view would you like to record with them? Choose the incident. Or, when "
-                "the child is calm and ready, tap 💌 Invite them to send an invitation to their "
+                "the child is calm and ready, {tap} 💌 Invite them to send an invitation to their "
                 "own phone.")
         return FlowReply(messages=[Outbound(text=text, buttons=rows)], status="none")
+
+
+def _said_day(session: Session, incident: Incident) -> str:
+    """The incident's day as a child hears it: "today", "yesterday" or "on Monday 30 November"."""
+    zone = crud.setting_zone(session, setting_id=incident.setting_id)
+    happened = incident.occurred_at.astimezone(zone)
+    days = (utcnow().astimezone(zone).date() - happened.date()).days
+    return {0: "today", 1: "yesterday"}.get(days, f"on {happened:%A} {happened.day} {happened:%B}")

@@ -36,15 +36,15 @@ from storage import crud
 from storage.models import Conversation, Person, Role
 from storage.types import utcnow
 
-CHILD_DEBRIEF_REFUSAL = "Send /tell to tell us how it was for you. 💛"
-CHILD_VIEW_PAUSED = "OK. We can stop for now. 💛 I kept what you said. Send /tell to go on."
+CHILD_DEBRIEF_REFUSAL = "{Send:tell} to tell us how it was for you. 💛"
+CHILD_VIEW_PAUSED = "OK. We can stop for now. 💛 I kept what you said. {Send:tell} to go on."
 NOTHING_WAITING = "Nothing is waiting for you just now. Thank you."
 OPENED_TASKS = ("review", "childview", "safeguarding", "debrief")
 TASK_HINTS = {
-    "review": "Send /review to open the review.",
-    "childview": "Send /childview to record the child's view (on your own or with the child).",
+    "review": "{Send:review} to open the review.",
+    "childview": "{Send:childview} to record the child's view (on your own or with the child).",
     "reflection": "Just write a few lines here, or talk it through at supervision. Thank you.",
-    "debrief": "Send /debrief to start or carry on.",
+    "debrief": "{Send:debrief} to start or carry on.",
 }
 
 Handle = Callable[[Session, Person, Inbound], Reply]
@@ -144,7 +144,7 @@ class Conversations:
             return self._finish_turn(session, person, run)
         if task == "debrief":
             return self.command(session, person_id=person_id, name="debrief")
-        text = TASK_HINTS.get(task, "Send /pending to see what is waiting for you.")
+        text = TASK_HINTS.get(task, "{Send:pending} to see what is waiting for you.")
         return Reply(messages=[Outbound(text=text)], status="none")
 
     def pending(self, session: Session, *, person_id: int) -> list[str]:

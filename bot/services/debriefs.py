@@ -24,7 +24,7 @@ from storage import crud
 from storage.models import Incident, Person, Role, Setting
 from storage.types import utcnow
 
-NOTHING_OPEN = "You have no debrief open just now. Send /debrief to start one."
+NOTHING_OPEN = "You have no debrief open just now. {Send:debrief} to start one."
 
 __all__ = ["DEBRIEF_ROLES", "STAFF_DEBRIEF", "DebriefService", "Reply", "occurred_at", "pending_debriefs"]
 
@@ -94,8 +94,11 @@ class DebriefService:
                                                 roles=(Role.staff, Role.manager))
                       if p.id != person.id]
         colleagues.append({"value": "none", "label": "Just me"})
+        managers = [p for p in crud.list_people(session, setting_id=setting.id, roles=(Role.manager,))
+                    if p.id != person.id]
         return {"setting_kind": setting.kind, "new_incident": True, "timezone": setting.timezone,
-                "now": utcnow().isoformat(),
+                "now": utcnow().isoformat(), "nobody_to_check_in": not managers,
+                "words": MANAGER_WORDS if person.role != Role.staff else {},
                 "options": {"children": children, "staff": colleagues}}
 
     def _submit(self, session: Session, *, person: Person, state: State) -> tuple[Incident, int]:
@@ -127,6 +130,11 @@ def occurred_at(state: State, setting: Setting, *, now: datetime | None = None) 
 
 
 DEBRIEF_ROLES = (Role.staff, Role.manager, Role.admin)
+# A manager's own support is not "your manager": their line manager, the responsible individual.
+MANAGER_WORDS = {
+    "support_person": "your own line manager, the responsible individual or a colleague",
+    "checkin_person": "another manager at your setting",
+}
 
 
 def pending_debriefs(session: Session, person: Person) -> list[str]:
@@ -137,8 +145,8 @@ def pending_debriefs(session: Session, person: Person) -> list[str]:
         return lines
     last = crud.last_conversation(session, person_id=person.id, flow_id=STAFF_DEBRIEF)
     if last is not None and State.model_validate_json(last.state).status not in FINISHED:
-        lines.append("• Your debrief in progress: send /debrief to carry on.")
+        lines.append("• Your debrief in progress: {send:debrief} to carry on.")
     zone = crud.setting_zone(session, setting_id=person.setting_id)
     for incident in crud.pending_debrief_incidents(session, person_id=person.id):
-        lines.append(f"• A debrief for {incident_title(session, incident, zone)}: send /debrief.")
+        lines.append(f"• A debrief for {incident_title(session, incident, zone)}: {{send:debrief}}.")
     return lines

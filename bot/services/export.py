@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -33,6 +34,23 @@ DEADLINES = (("recorded_within_24h", "debrief"), ("review_signed_within_48h", "r
              ("child_spoken_to_within_5_days", "childview"))
 
 
+class PeriodError(ValueError):
+    """A period whose last day is before its first."""
+
+
+def whole_days(*, first: date | None, last: date | None,
+               timezone: str) -> tuple[datetime | None, datetime | None]:
+    """The period from the start of `first` to the end of `last` (included) in the setting's time
+    zone, as UTC bounds [start, end) for `export_records` and the report (None: unbounded)."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(first, time(0), tzinfo=zone).astimezone(UTC) if first else None
+    end = (datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+           if last else None)
+    if start is not None and end is not None and end <= start:
+        raise PeriodError("The last day must not be before the first.")
+    return start, end
+
+
 def export_records(session: Session, *, setting_id: int | None = None,
                    actor_id: int | None = None, start: datetime | None = None,
                    end: datetime | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
@@ -40,10 +58,7 @@ def export_records(session: Session, *, setting_id: int | None = None,
     now = now or utcnow()
     records = []
     names: dict[int, Names] = {}
-    for incident in crud.incidents_for_export(session, setting_id=setting_id):
-        if (start is not None and incident.occurred_at < start) or (
-                end is not None and incident.occurred_at >= end):
-            continue
+    for incident in crud.incidents_for_export(session, setting_id=setting_id, start=start, end=end):
         if incident.setting_id not in names:
             names[incident.setting_id] = names_of(session, setting_id=incident.setting_id)
         records.append(_record(session, incident=incident, names=names[incident.setting_id],

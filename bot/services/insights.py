@@ -12,11 +12,12 @@ Telegram commands, the PDF report and the web dashboard all read the same thing.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from statistics import median
+from threading import Lock
 from typing import Any
 
 from sqlmodel import Session
@@ -435,33 +436,57 @@ RULES: dict[str, Rule] = {
 }
 
 
+# Flags computed from a version of a setting's facts, reused until the facts change (a debrief or
+# review arrives, an incident is added or removed) or the policy, names or deadlines change. Time
+# moves the windows too, so an entry serves only `as_of` up to FLAGS_FRESH after its own.
+FLAGS_FRESH = timedelta(minutes=10)
+FLAGS_KEPT = 64
+_flag_cache: OrderedDict[tuple[Any, ...], tuple[datetime, list[PatternFlag]]] = OrderedDict()
+_flag_lock = Lock()
+
+
 def pattern_flags(session: Session, *, setting_id: int, as_of: datetime | None = None,
                   child_id: int | None = None, person_id: int | None = None,
-                  names: Names | None = None, refresh: bool = True) -> list[PatternFlag]:
-    """Every pattern flag of a setting in the window ending at `as_of` (one child or staff member)."""
+                  names: Names | None = None,
+                  version: store.FactsVersion | None = None) -> list[PatternFlag]:
+    """Every pattern flag of a setting in the window ending at `as_of` (one child or staff member).
+
+    Cached per setting until its facts change (pass `version` when they were just refreshed)."""
     as_of = as_of or utcnow()
     setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         return []
-    if refresh:
-        store.refresh_facts(session, setting_id=setting_id)
+    version = version or store.fresh_version(session, setting_id=setting_id)
     policy = load_policy(session, setting_id=setting_id)
+    deadlines = _deadline_policy(session, setting=setting).deadlines
+    limits = {task: deadlines[task].total_seconds() / 3600 for task in ("debrief", "review",
+                                                                        "childview")}
+    names = names or names_of(session, setting_id=setting_id)
+    children = 0 if child_id is not None else crud.count_children(session, setting_id=setting_id)
+    key = (id(session.get_bind()), setting_id, child_id, person_id, version, policy,
+           tuple(sorted(limits.items())), children, tuple(sorted(names.children.items())),
+           tuple(sorted(names.people.items())))
+    with _flag_lock:
+        cached = _flag_cache.get(key)
+        if cached is not None and timedelta(0) <= as_of - cached[0] <= FLAGS_FRESH:
+            _flag_cache.move_to_end(key)
+            return list(cached[1])
     span = max(2 * policy.window, timedelta(weeks=policy.norm_weeks))
     history = store.facts_between(session, setting_id=setting_id, start=as_of - span, end=as_of,
                                   child_id=child_id, person_id=person_id)
     recent = [r for r in history if r.occurred_at >= as_of - policy.window]
     before = [r for r in history if as_of - 2 * policy.window <= r.occurred_at < as_of
               - policy.window]
-    deadlines = _deadline_policy(session, setting=setting).deadlines
-    limits = {task: deadlines[task].total_seconds() / 3600 for task in ("debrief", "review",
-                                                                        "childview")}
-    names = names or names_of(session, setting_id=setting_id)
-    children = 0 if child_id is not None else crud.count_children(session, setting_id=setting_id)
     context = _Context(as_of=as_of, history=history, children=children, limits=limits)
     flags: list[PatternFlag] = []
     for rule in RULES.values():
         flags.extend(rule(recent, before, policy, names, context))
-    return flags
+    with _flag_lock:
+        _flag_cache[key] = (as_of, flags)
+        _flag_cache.move_to_end(key)
+        while len(_flag_cache) > FLAGS_KEPT:
+            _flag_cache.popitem(last=False)
+    return list(flags)
 
 
 def flags_for_incident(session: Session, *, incident_id: int, setting_id: int,
@@ -544,7 +569,7 @@ def summary(session: Session, *, setting_id: int, start: datetime, end: datetime
     setting = crud.get_setting(session, setting_id=setting_id)
     if setting is None:
         raise ValueError(f"There is no setting {setting_id}.")
-    store.refresh_facts(session, setting_id=setting_id)
+    version = store.fresh_version(session, setting_id=setting_id)
     policy = load_policy(session, setting_id=setting_id)
     names = names_of(session, setting_id=setting_id)
     period: dict[str, Any] = {"setting_id": setting_id, "start": start, "end": end}
@@ -568,7 +593,7 @@ def summary(session: Session, *, setting_id: int, start: datetime, end: datetime
     review_hours = store.hours_taken(session, column="review_hours", **period)
     weeks = max((end - start) / timedelta(weeks=1), 1 / 7)
     flags = pattern_flags(session, setting_id=setting_id, as_of=min(end, now), names=names,
-                          refresh=False) if with_flags else []
+                          version=version) if with_flags else []
     return Summary(
         setting_id=setting_id, setting_name=setting.name, start=start, end=end, total=total,
         per_week=round(total / weeks, 1),

@@ -150,3 +150,28 @@ def report_for(session: Session, *, person: Person, days: int = 365,
     return ReportFile(filename=f"flourish-report-{now:%Y-%m-%d}.pdf", data=data,
                       caption=f"{setting.name}: the inspection report for the last {days} days. "
                               f"It holds children's personal data: keep it safe.")
+
+
+NUDGE_FLAGS = 5
+DIGEST_WEEKS = 8
+
+
+def nudge_patterns(session: Session, setting_id: int, incident_id: int | None,
+                   at: datetime) -> tuple[list[str], bytes | None]:
+    """What a nudge adds (`bot.followups.messages.PatternNotes`): for one incident, the pattern
+    flags it is part of (a manager's review nudge: a flag raised by this incident shows at once);
+    for the weekly digest, the setting's flags and one chart, incidents per week by child."""
+    if incident_id is not None:
+        return [f.sentence for f in service.flags_for_incident(
+            session, incident_id=incident_id, setting_id=setting_id, as_of=at)][:NUDGE_FLAGS], None
+    flags = service.pattern_flags(session, setting_id=setting_id, as_of=at)
+    sentences = [f.sentence for f in flags[:NUDGE_FLAGS]]
+    if len(flags) > NUDGE_FLAGS:
+        sentences.append(f"and {len(flags) - NUDGE_FLAGS} more: send /insights to see them all.")
+    per_week = service.weekly(session, setting_id=setting_id,
+                              start=at - timedelta(weeks=DIGEST_WEEKS), end=at)
+    if not any(sum(counts) for counts in per_week.series.values()):
+        return sentences, None
+    return sentences, charts.incidents_per_week(weeks=per_week.weeks, series=per_week.series,
+                                                title=f"Incidents per week, by child (last "
+                                                      f"{DIGEST_WEEKS} weeks)")

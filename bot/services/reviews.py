@@ -33,13 +33,7 @@ from storage.types import utcnow
 MANAGER_REVIEW = "manager_review"
 REVIEW_ADDENDUM = "review_addendum"
 PATTERN_DAYS = 28
-MAX_ACTIONS = 3
-# Asked of staff, but not shown side by side: private (wellbeing), or already in the header.
-NOT_SIDE_BY_SIDE = frozenset({"wellbeing", "wellbeing_checkin", "child", "incident_day",
-                              "incident_time", "other_staff", "noted_confirm"})
-# The staff debrief's short titles, as a manager reads them about someone else.
-SIDE_BY_SIDE_TITLES = {"describe": "What they did", "location": "Where",
-                       "child_experience": "The child's view, as staff saw it"}
+DEFAULT_DUE_DAYS = 7
 TIME_BANDS = (  # (name, first hour, hour after the last), local time
     ("in the night", 22, 7), ("in the morning", 7, 12), ("in the afternoon", 12, 16),
     ("at teatime", 16, 19), ("in the evening", 19, 22),
@@ -144,13 +138,13 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
         answers[debrief.id] = {a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)}
     lines: list[str] = []
     for question in flow.questions:
-        if question.id in NOT_SIDE_BY_SIDE:
+        if not question.side_by_side:
             continue
         given = [(names[d], rows[question.id], rows.get(f"{question.id}.note"))
                  for d, rows in answers.items() if question.id in rows]
         if not given:
             continue
-        lines.append(SIDE_BY_SIDE_TITLES.get(question.id, question.short))
+        lines.append(question.review_title or question.short)
         said: dict[str, list[str]] = {}  # the same answer from several people goes on one line
         for who, row, note in given:
             value = row.text if row.text is not None else row.value
@@ -170,7 +164,6 @@ def side_by_side(session: Session, *, incident: Incident, flow: Flow) -> tuple[l
 
 
 CHILD_VIEW_FLOWS = {"self": "child_view", "assisted": "child_view_assisted"}
-CHILD_SAID = ("before_words", "hurt_where", "different", "anything_else", "child_words")
 
 
 def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
@@ -195,14 +188,15 @@ def child_view_lines(session: Session, *, incident: Incident) -> list[str]:
             row = answers.get(question.id)
             if row is None or row.get("status") == "skipped" or row.get("value") in (None, ""):
                 continue
-            lines.append(f"• {question.short}: {format_answer(question, row['status'], row['value'])}")
-            if question.id in CHILD_SAID:
-                child_words.append(str(row["value"]))
+            shown = format_answer(question, row["status"], row["value"])
+            lines.append(f"• {question.short}: {shown}")
+            if question.said_by_child:
+                child_words.append(shown)
         said_hurt = said_hurt or answers.get("hurt", {}).get("value") == "yes"
     differ = _disagreements(session, incident=incident, name=name, said_hurt=said_hurt,
                             child_words=child_words)
     if not views:
-        lines.append(f"{name}'s view is not recorded yet. Send /childview to record it with "
+        lines.append(f"{name}'s view is not recorded yet. {{Send:childview}} to record it with "
                      "them, or to invite them to tell it on their own phone.")
     if differ:
         lines += ["", "Where the accounts differ (to look into, not a judgement):", *differ]
@@ -275,7 +269,7 @@ def signed_view(session: Session, *, review: Review) -> list[Outbound]:
              + (f" on {signed:%a %d %b %Y at %H:%M}" if signed else "") + ". It is read-only.", ""]
     saved = store.review_answers(review)
     for question in flow.questions:
-        if question.id in saved and not question.id.startswith("action_"):
+        if question.id in saved and question.action is None:
             row = saved[question.id]
             lines.append(f"{question.short}: {format_answer(question, row['status'], row['value'])}")
     actions = store.actions_of(session, review_id=review.id)
@@ -340,8 +334,8 @@ class ReviewService:
                           else (self.runner, self._sign))
         step = runner.step(session, person=person, inbound=inbound)
         if step is None:
-            return FlowReply(messages=[Outbound(text="You have no review open just now. Send "
-                                                     "/review to start one.")], status="none")
+            return FlowReply(messages=[Outbound(text="You have no review open just now. "
+                                                     "{Send:review} to start one.")], status="none")
         reply = FlowReply(messages=step.messages, status=step.after.status)
         if step.after.status == "submitted":
             finish(session, person, step.after, reply)
@@ -356,7 +350,7 @@ class ReviewService:
         assert review is not None
         if review.signed_at is None:
             return FlowReply(messages=[Outbound(text="That review isn't signed yet, so it can "
-                                                     "still be changed: send /review.")])
+                                                     "still be changed: {send:review}.")])
         messages = self.addenda.begin(session, person=person, context={"review_id": review_id},
                                       same="review_id")
         return FlowReply(messages=messages)
@@ -402,7 +396,7 @@ class ReviewService:
             if owner_id != person.id:
                 reply.notices.append(Notice(person_id=owner_id, text=(
                     f"You have a new action from the review of {incident_title(session, incident)}, "
-                    f"due {action.due_at:%a %d %b}. Send /pending to see it.")))
+                    f"due {action.due_at:%a %d %b}. {{Send:pending}} to see it.")))
         planner.complete_review(session, incident_id=incident_id)
         if state.value("restorative") == "held":  # the manager's dated confirmation, at sign-off
             planner.child_spoken_to(session, incident_id=incident_id, source="review",
@@ -436,12 +430,12 @@ class ReviewService:
     @staticmethod
     def _actions(state: State, *, manager_id: int, now: datetime) -> list[dict[str, Any]]:
         actions = []
-        for number in range(1, MAX_ACTIONS + 1):
-            description = state.value(f"action_{number}")
+        for parts in load_flow(state.flow_id).actions():
+            description = state.value(parts["what"])
             if not description:
                 continue
-            owner = state.value(f"action_{number}_owner")
-            days = int(state.value(f"action_{number}_due") or 7)
+            owner = state.value(parts["owner"]) if "owner" in parts else None
+            days = int((state.value(parts["due"]) if "due" in parts else None) or DEFAULT_DUE_DAYS)
             actions.append({"description": str(description),
                             "owner_id": int(owner) if owner else manager_id,
                             "due_at": now + timedelta(days=days)})
@@ -468,7 +462,7 @@ def pending_reviews(session: Session, person: Person) -> list[str]:
             policy = planner.policy_for(session, setting_id=incident.setting_id)
             deadline = policy.deadline("review", t0=incident.occurred_at)
             due = f", due by {deadline.astimezone(policy.zone):%a %d %b at %H:%M}" if deadline else ""
-            lines.append(f"• A review of {incident_title(session, incident)}{due}: send /review.")
+            lines.append(f"• A review of {incident_title(session, incident)}{due}: {{send:review}}.")
     zone = crud.setting_zone(session, setting_id=person.setting_id)
     for action in store.open_actions_of(session, person_id=person.id):
         lines.append(f"• Action: {action.description} (by {action.due_at.astimezone(zone):%a %d %b})")

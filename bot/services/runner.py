@@ -16,7 +16,8 @@ from typing import Any
 from sqlmodel import Session
 
 from dialogues.engine import Button, Engine, Inbound, Outbound, State
-from dialogues.flow import QuestionType, load_flow
+from dialogues.flow import load_flow
+from dialogues.kinds import kind_of
 from nlu.result import Interpreter
 from storage import crud
 from storage.models import Conversation, Person
@@ -167,7 +168,7 @@ class FlowRunner:
                 continue
             row: dict[str, Any] = {"question_id": question.id, "status": record.status,
                                    "source": record.source}
-            if question.type is QuestionType.text and record.value is not None:
+            if kind_of(question).free_text and record.value is not None:  # encrypted at rest
                 row["text"] = record.value
             else:
                 row["value"] = record.value
@@ -182,7 +183,7 @@ class FlowRunner:
         """Only the button answers (codes, never free text): safe to keep unencrypted for patterns."""
         kept: dict[str, Any] = {}
         for question in self.engine.flow.questions:
-            if question.type in (QuestionType.text,) or question.options_from:
+            if kind_of(question).free_text or question.options_from:
                 continue
             value = state.value(question.id)
             if value is not None and self.engine.applies(state, question):

@@ -14,8 +14,11 @@ from dialogues.engine import Outbound
 from storage import crud
 from storage.models import Person, Role
 
-SUPPORTIVE = ("Thank you for saying. I've asked your manager to check in with you. Please look "
+SUPPORTIVE = ("Thank you for saying. I've asked {who} to check in with you. Please look "
               "after yourself, and talk to a colleague if you need to before then.")
+NOBODY = ("Thank you for saying. There's no other manager set up for your setting here, so I "
+          "couldn't ask anyone to check in. Please talk to your own line manager, the responsible "
+          "individual or a colleague today.")
 
 
 def checkin_requested(session: Session, *, person: Person) -> tuple[list[Outbound], list[Notice]]:
@@ -30,4 +33,7 @@ def checkin_requested(session: Session, *, person: Person) -> tuple[list[Outboun
     crud.record_audit(session, actor_id=person.id, action="wellbeing_checkin_requested",
                       object_type="person", object_id=person.id,
                       detail={"managers": [n.person_id for n in notices]})
-    return [Outbound(text=SUPPORTIVE)], notices
+    if not notices:
+        return [Outbound(text=NOBODY)], notices
+    who = "your manager" if person.role == Role.staff else "another manager at your setting"
+    return [Outbound(text=SUPPORTIVE.format(who=who))], notices

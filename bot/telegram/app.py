@@ -4,7 +4,8 @@
 that skip an update PTB cannot read (bot/telegram/updates.py), the guards
 that run before every feature (each update once; private chats only; enrolled people only), the
 commands, each `Extension` in `EXTENSIONS`, then the catch-alls for buttons and words and an error
-handler that logs no content. `run_bot` runs it by long polling (bot/telegram/web.py: a webhook).
+handler that logs no content. `run_bot` runs it by long polling; a webhook worker (one of several,
+on PostgreSQL) is `bot.telegram.web.run_webhook`.
 """
 
 from __future__ import annotations
@@ -36,7 +37,15 @@ from telegram.ext import (
 from bot.log_hygiene import error_text
 from bot.services.conversations import Conversations
 from bot.telegram import handlers
-from bot.telegram.context import SERVICES_KEY, App, Context, Extension, Services, services
+from bot.telegram.context import (
+    SERVICES_KEY,
+    UPDATE_CHAT,
+    App,
+    Context,
+    Extension,
+    Services,
+    services,
+)
 from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
@@ -47,7 +56,8 @@ from nlu.result import Interpreter
 from storage import crud
 from storage.accounts import record_stranger
 from storage.config import Config
-from storage.db import get_engine, is_timeout
+from storage.db import get_engine, is_disconnect, is_timeout
+from storage.presence import Presence
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -72,7 +82,10 @@ EXTENSIONS: list[Extension] = [FOLLOWUPS, INSIGHTS, DASHBOARD]
 
 
 class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
-    """An Application that processes each update id once, even across restarts (kept in the db)."""
+    """An Application that processes each update id once, even across restarts and across several
+    workers on one database: the record of processed ids is in the database, and every transaction
+    made for an update holds its chat's lock (`Services.db`), so two workers handed the same update
+    (a proxy retrying, Telegram redelivering) take turns and the second finds it recorded."""
 
     async def process_update(self, update: object) -> None:
         """Skip an update already processed; afterwards, record it as processed."""
@@ -81,21 +94,34 @@ class FlourishApplication(Application[Any, Any, Any, Any, Any, Any]):
             return
         svc = services(self)
         update_id = update.update_id
-        maybe_replayed = svc.replayed_up_to is None or update_id <= svc.replayed_up_to
-        if maybe_replayed and await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
-            log.info("update %s was already processed; ignored", update_id)
-            return
-        await super().process_update(update)
-        if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
-            svc.claimed.discard(update_id)
-            return
+        chat = update.effective_chat
+        token = UPDATE_CHAT.set(chat.id if chat is not None else None)
         try:
-            await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
-        except OperationalError as exc:  # the database still busy: the person was already told
-            if not is_timeout(exc):
-                raise
-            log.warning("could not record update %s as processed: the database was busy",
-                        update_id)
+            if await svc.db(lambda s: crud.update_seen(s, update_id=update_id)):
+                log.info("update %s was already processed; ignored", update_id)
+                return
+            await super().process_update(update)
+            if update_id in svc.redeliver:  # the database failed it for a passing reason
+                svc.redeliver.discard(update_id)
+                svc.claimed.discard(update_id)
+                raise Redeliver(update_id)
+            if update_id in svc.claimed:  # recorded with the handler's own work, in one transaction
+                svc.claimed.discard(update_id)
+                return
+            try:
+                await svc.db(lambda s: crud.claim_update(s, update_id=update_id))
+            except OperationalError as exc:  # the database still busy: the person was already told
+                if not is_timeout(exc):
+                    raise
+                log.warning("could not record update %s as processed: the database was busy",
+                            update_id)
+        finally:
+            UPDATE_CHAT.reset(token)
+
+
+class Redeliver(RuntimeError):
+    """An update lost its database connection or timed out mid-step and was not recorded: the
+    webhook answers 503, so Telegram (or the reverse proxy) delivers it again, to any worker."""
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -207,6 +233,15 @@ async def on_error(update: object, context: Context) -> None:
     """Log the failure without any content, and tell the person nothing they gave is lost."""
     error = context.error
     update_id = update.update_id if isinstance(update, Update) else None
+    svc = services(context)
+    if update_id is not None and error is not None and svc.webhook \
+            and (is_disconnect(error) or is_timeout(error)):
+        # A passing reason (the connection dropped; a lock held too long, say by this chat's step
+        # on another worker): nothing was stored, so the update is answered 503 and comes again.
+        log.warning("update %s not stored (%s); it will be redelivered", update_id,
+                    "connection lost" if is_disconnect(error) else "timed out")
+        svc.redeliver.add(update_id)
+        return
     frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
     log.error("error handling update %s: %s\n%s", update_id, error_text(error), frames)
     if isinstance(update, Update) and update.effective_chat is not None \
@@ -225,7 +260,7 @@ async def on_error(update: object, context: Context) -> None:
 
 async def post_init(app: App) -> None:
     """At start: the default command menu, each enrolled person's menu, old update ids pruned,
-    then each extension's own start-up."""
+    recovery from a crash (only if no other worker is running), then each extension's start-up."""
     svc = services(app)
     # Every database step runs in a worker thread: as many as the database pool has connections
     # (the default, cores + 4, would queue people behind one slow step on a small server).
@@ -245,7 +280,22 @@ async def post_init(app: App) -> None:
     except TelegramError as exc:
         log.warning("could not set the command menus: %s", type(exc).__name__)
     await svc.db(lambda s: crud.prune_updates(s, older_than=utcnow() - FORGET_UPDATES_AFTER))
-    svc.replayed_up_to = await svc.db(lambda s: crud.newest_update_id(s)) or 0
+    svc.presence = Presence(svc.engine)
+    if await asyncio.to_thread(svc.presence.join):
+        await _recover(app)
+    else:  # a worker restarting beside others must not tell everyone "I restarted"
+        log.info("other workers are running on this database: no start-up recovery")
+    for extension in svc.extensions:
+        if extension.post_init is not None:
+            await extension.post_init(app)
+    if svc.on_ready is not None:  # runs as polling (or the webhook) begins
+        asyncio.get_running_loop().call_soon(svc.on_ready)
+
+
+async def _recover(app: App) -> None:
+    """The first worker up finishes what a crash interrupted: chat clean-ups now, and (a moment
+    later) a word to anyone left at a debrief's summary."""
+    svc = services(app)
     try:
         cleaned = await handlers.finish_interrupted_cleanups(svc, app.bot)
         if cleaned:
@@ -255,11 +305,6 @@ async def post_init(app: App) -> None:
     reminder = asyncio.get_running_loop().create_task(_remind_unsubmitted_soon(app))
     svc.background.add(reminder)
     reminder.add_done_callback(svc.background.discard)
-    for extension in svc.extensions:
-        if extension.post_init is not None:
-            await extension.post_init(app)
-    if svc.on_ready is not None:  # runs as polling (or the webhook) begins
-        asyncio.get_running_loop().call_soon(svc.on_ready)
 
 
 async def _remind_unsubmitted_soon(app: App) -> None:
@@ -278,9 +323,12 @@ async def _remind_unsubmitted_soon(app: App) -> None:
 async def post_shutdown(app: App) -> None:
     """At stop: the ids of messages just sent written down, background work cancelled, then each
     extension's own shutdown, in reverse order."""
-    await handlers.flush_untracked(services(app))
-    for task in services(app).background:
+    svc = services(app)
+    await handlers.flush_untracked(svc)
+    for task in svc.background:
         task.cancel()
+    if svc.presence is not None:
+        svc.presence.leave()
     for extension in reversed(services(app).extensions):
         if extension.post_shutdown is not None:
             await extension.post_shutdown(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -18,8 +19,10 @@ from telegram.ext import Application, ContextTypes
 
 from bot.services.conversations import Conversations
 from nlu.result import Interpreter
+from storage import crud
 from storage.config import Config
 from storage.db import session_scope
+from storage.presence import Presence
 
 T = TypeVar("T")
 SERVICES_KEY = "flourish"
@@ -27,6 +30,8 @@ SERVICES_KEY = "flourish"
 App = Application[Any, Any, Any, Any, Any, Any]
 Context = ContextTypes.DEFAULT_TYPE
 Hook = Callable[[App], Awaitable[None]]
+# The chat of the update being processed (set by `FlourishApplication.process_update`).
+UPDATE_CHAT: ContextVar[int | None] = ContextVar("flourish_update_chat", default=None)
 
 
 @dataclass(frozen=True)
@@ -65,21 +70,28 @@ class Services:
     interpreter: Interpreter | None
     extensions: list[Extension]
     on_ready: Callable[[], None] | None = None  # called once the bot is up (the NLU starts loading)
-    # Updates above this id were never seen before this process started: no need to ask the
-    # database whether they were processed (None: ask for every update).
-    replayed_up_to: int | None = None
     claimed: set[int] = field(default_factory=set)  # update ids a handler recorded in its transaction
+    webhook: bool = False  # updates come by webhook: one that fails for a passing reason is resent
+    redeliver: set[int] = field(default_factory=set)  # update ids to answer 503 for (see on_error)
     background: set[asyncio.Task[None]] = field(default_factory=set)  # cancelled at shutdown
     # Ids of messages just sent, by chat: written with that chat's next step, or by a flush soon.
     untracked: dict[int, list[Tracked]] = field(default_factory=dict)
     flushing: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a flush writes
     flush_due: bool = False  # a flush is planned
+    presence: Presence | None = None  # this worker's mark on the database (see storage.presence)
 
     async def db(self, work: Callable[[Session], T]) -> T:
-        """Run `work` in one transaction on a worker thread, so the event loop keeps moving."""
+        """Run `work` in one transaction on a worker thread, so the event loop keeps moving.
+
+        While an update is processed, the transaction first takes its chat's lock (on PostgreSQL),
+        so one chat's steps never interleave, whichever worker runs them.
+        """
+        chat_id = UPDATE_CHAT.get()
 
         def run() -> T:
             with session_scope(self.engine) as session:
+                if chat_id is not None:
+                    crud.lock_chat(session, chat_id=chat_id)
                 return work(session)
 
         return await asyncio.to_thread(run)

@@ -24,10 +24,12 @@ from bot.followups.messages import DONE, ELSE, GO, SNOOZE, local
 from bot.followups.schedule import Kind
 from bot.followups.scheduler import FollowUpScheduler
 from bot.services.conversations import OPENED_TASKS, TASK_HINTS
+from bot.services.insights_view import nudge_patterns
 from bot.telegram import handlers
 from bot.telegram.context import App, Context, Extension, services
 from bot.telegram.ratelimit import PACED, BudgetRateLimiter, retry_seconds
 from bot.telegram.transport import acknowledge, send_text
+from dialogues import wording
 from storage import crud
 from storage import followups as store
 from storage.models import FollowUp
@@ -46,17 +48,23 @@ class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def send(self, *, chat_id: int, text: str, buttons: Buttons) -> int | None:
-        """sendMessage with an inline keyboard; return the message id."""
+    async def send(self, *, chat_id: int, text: str, buttons: Buttons,
+                   photo: bytes | None = None) -> int | None:
+        """sendMessage with an inline keyboard, then the chart if any; return the message's id.
+
+        The message is the record; its chart follows on a best-effort basis (a chart that fails
+        to go is logged, never a reason to send the message again)."""
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)
                                         for label, data in line] for line in buttons]) \
             if buttons else None
         try:
             if isinstance(self.bot, ExtBot):  # the deliverer has waited for this slot already
-                message = await self.bot.send_message(chat_id=chat_id, text=text,
+                message = await self.bot.send_message(chat_id=chat_id,
+                                                      text=wording.for_telegram(text),
                                                       reply_markup=markup, rate_limit_args=PACED)
             else:
-                message = await self.bot.send_message(chat_id=chat_id, text=text,
+                message = await self.bot.send_message(chat_id=chat_id,
+                                                      text=wording.for_telegram(text),
                                                       reply_markup=markup)
         except RetryAfter as exc:
             raise RetryLater(retry_seconds(exc)) from exc
@@ -68,6 +76,11 @@ class TelegramSender:
             if isinstance(exc.__cause__, NOT_SENT) and not isinstance(exc, TimedOut):
                 raise NotSent from exc
             raise InDoubt from exc
+        if photo is not None:
+            try:
+                await self.bot.send_photo(chat_id=chat_id, photo=photo)
+            except TelegramError as exc:
+                log.warning("a nudge's chart was not sent (%s)", type(exc).__name__)
         return getattr(message, "message_id", None)
 
 
@@ -146,7 +159,7 @@ async def post_init(app: App) -> None:
         return
     shared = app.bot.rate_limiter if isinstance(app.bot, ExtBot) else None
     scheduler = FollowUpScheduler(
-        engine=svc.engine, sender=TelegramSender(app.bot),
+        engine=svc.engine, sender=TelegramSender(app.bot), patterns=nudge_patterns,
         limiter=shared.budget if isinstance(shared, BudgetRateLimiter) else None,
         sweep_seconds=config.followups_sweep_seconds,
         leader_poll_seconds=config.followups_leader_poll_seconds)

@@ -23,6 +23,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.telegram.ratelimit import retry_seconds
+from dialogues import wording
 from dialogues.buttons import Kind, parse
 from dialogues.engine import Button, Outbound
 
@@ -96,8 +97,9 @@ async def with_retry(call: Callable[[], Awaitable[T]], *, idempotent: bool) -> T
 
 async def send_text(bot: Bot, chat_id: int, text: str,
                     markup: InlineKeyboardMarkup | None = None) -> list[int]:
-    """Send text (split if long; the keyboard goes on the last part); return the message ids."""
-    parts = split_text(text)
+    """Send text in Telegram's words (split if long; the keyboard goes on the last part); return
+    the message ids."""
+    parts = split_text(wording.for_telegram(text))
     ids: list[int] = []
     for number, part in enumerate(parts, start=1):
         last = number == len(parts)
@@ -112,6 +114,7 @@ async def send_text(bot: Bot, chat_id: int, text: str,
 async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str,
                     markup: InlineKeyboardMarkup | None = None) -> bool:
     """Edit a message in place; False if Telegram will not (too old, deleted, too long)."""
+    text = wording.for_telegram(text)
     if len(text) > MAX_TEXT:
         return False
     try:

@@ -1,8 +1,12 @@
-"""The bot behind a webhook: Telegram's POSTs at `/telegram`, optionally with the dashboard at `/`
-on the same port, as one ASGI app served by uvicorn.
+"""A webhook worker: Telegram's POSTs at `/telegram`, `/healthz`, and optionally the dashboard at
+`/` on the same port, as one ASGI app served by uvicorn.
 
 python-telegram-bot's "custom webhook" pattern: the Application runs without its own web server
-(no updater); Starlette receives Telegram's POSTs and puts each update on the Application's queue.
+(no updater); Starlette receives Telegram's POSTs, processes each update and answers 200 only once
+it is processed and committed, so an update a worker dies on is redelivered (by Telegram, or by
+the reverse proxy trying the next worker) instead of lost. Several workers, one process each
+behind a reverse proxy, share one PostgreSQL database: see `FlourishApplication` (each update
+once, one chat at a time) and deploy/README.md.
 A request is refused on its secret header before a byte of its body is read, and a body larger
 than any update is refused too; an update PTB cannot read is skipped by its id (so Telegram does
 not send it again and again), its content never logged.
@@ -20,11 +24,12 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.log_hygiene import error_text
 from bot.telegram.app import TokenRejected, build_application, quiet_loggers, webhook_secret
 from bot.telegram.context import App, services
 from bot.telegram.transport import send_outbound
@@ -33,6 +38,7 @@ from bot.web.app import WebConfig, create_app
 from dialogues.engine import Outbound
 from nlu.result import Interpreter
 from storage.config import Config
+from storage.db import ping, session_scope
 
 log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  (a header name)
@@ -55,7 +61,7 @@ async def _bounded_body(request: Request, limit: int) -> bytes | None:
 
 
 def webhook_route(app: App, *, secret: str, path: str = "/telegram") -> Route:
-    """POST `path`: an update from Telegram (with the secret header) onto the bot's queue."""
+    """POST `path`: an update from Telegram (with the secret header), processed before the 200."""
     expected = secret.encode()
 
     async def receive(request: Request) -> Response:
@@ -71,11 +77,28 @@ def webhook_route(app: App, *, secret: str, path: str = "/telegram") -> Route:
         except ValueError:
             return Response(status_code=400)
         update = read_update(data, app.bot)
-        if update is not None:  # else skipped (logged by id): a 200, so it is not sent again
-            await app.update_queue.put(update)
+        if update is None:  # skipped (logged by id): a 200, so it is not sent again
+            return Response(status_code=200)
+        try:  # in this chat's turn (per-chat order), then the answer
+            await app.update_processor.process_update(update, app.process_update(update))
+        except Exception as exc:  # the database is unreachable, say: Telegram sends it again
+            log.warning("update %s not processed: %s", update.update_id, error_text(exc))
+            return Response(status_code=503)
         return Response(status_code=200)
 
     return Route(path, receive, methods=["POST"])
+
+
+def worker_app(app: App, *, secret: str, path: str = "/telegram") -> Starlette:
+    """A worker without the dashboard: the bot's webhook at `path` and `/healthz`."""
+
+    def healthz(_: Request) -> Response:
+        with session_scope(services(app).engine) as session:
+            ping(session)
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[webhook_route(app, secret=secret, path=path),
+                             Route("/healthz", healthz)])
 
 
 def combined_app(app: App, *, config: Config, secret: str, path: str = "/telegram") -> Starlette:
@@ -102,9 +125,10 @@ async def serve(*, config: Config, interpreter: Interpreter | None, webhook_url:
     quiet_loggers()
     app = build_application(config=config, interpreter=interpreter)
     services(app).on_ready = on_ready
+    services(app).webhook = True
     secret = secret_token or webhook_secret(config)
     asgi = (combined_app(app, config=config, secret=secret, path=path) if dashboard
-            else Starlette(routes=[webhook_route(app, secret=secret, path=path)]))
+            else worker_app(app, secret=secret, path=path))
     server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, access_log=False,
                                            log_level="warning"))
     async with app:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from anyio import from_thread
 from sqlalchemy.engine import Engine
@@ -36,6 +36,7 @@ from bot.services.conversations import Conversations
 from bot.services.reviews import MANAGER_REVIEW
 from bot.web import reports, views
 from bot.web.initdata import InitDataError, validate
+from dialogues import wording
 from dialogues.engine import Inbound, Outbound, State
 from storage import crud
 from storage import web as web_store
@@ -111,8 +112,14 @@ class Dashboard:
         response: Response = (JSONResponse({"ok": True, "next": "/"}) if via == "telegram"
                               else RedirectResponse("/", status_code=303))
         response.set_cookie(COOKIE, token, max_age=int(SESSION_TTL.total_seconds()), httponly=True,
-                            secure=self.config.secure_cookies, samesite="lax", path="/")
+                            secure=self.config.secure_cookies, samesite=self.same_site(via),
+                            path="/")
         return response
+
+    def same_site(self, via: str) -> Literal["lax", "none"]:
+        """SameSite=None for the Mini App, whose page is a cross-site iframe in Telegram Web (a Lax
+        cookie would never reach it; None needs Secure, so only on HTTPS); Lax for a desktop link."""
+        return "none" if via == "telegram" and self.config.secure_cookies else "lax"
 
     # --- sign-in and out -------------------------------------------------------------------------
 
@@ -137,7 +144,9 @@ class Dashboard:
             person_id = web_store.end_web_session(session, token=token, now=self.config.clock())
             if person_id is not None:
                 crud.record_audit(session, actor_id=person_id, action="web_sign_out")
-        response.delete_cookie(COOKIE, path="/")
+        # the same attributes as when set, so the Mini App's cross-site cookie is removed too
+        response.delete_cookie(COOKIE, path="/", secure=self.config.secure_cookies, httponly=True,
+                               samesite="none" if self.config.secure_cookies else "lax")
         return response
 
     def _telegram_sign_in(self, init_data: str) -> Response:
@@ -286,23 +295,41 @@ class Dashboard:
         return State.model_validate_json(current.state).context.get("incident_id") == incident_id
 
     def patterns(self, request: Request) -> Response:
-        """Counts and points to reflect on for a period, filtered by child, staff member and shift."""
-        query = request.query_params
+        """Counts, charts and points to reflect on for a period, by child, staff member and shift."""
         with self.db() as session:
             person = self.signed_in(request, session, what="patterns")
             if person is None:
                 return self.page(request, "sign_in.html", status_code=401, person=None,
                                  message=NOT_SIGNED_IN)
             try:
-                found = views.patterns(session, person=person, now=self.config.clock(),
-                                       period=query.get("period", "28"),
-                                       child_id=_int(query.get("child")),
-                                       staff_id=_int(query.get("staff")),
-                                       shift=query.get("shift") or None)
+                found = self._patterns(session, request, person)
             except access.Refused as exc:
                 return self.refused(request, exc, person)
             return self.page(request, "patterns.html", person=person, patterns=found,
                              periods=views.PERIODS, shifts=views.SHIFTS)
+
+    def _patterns(self, session: Session, request: Request, person: Person) -> views.Patterns:
+        query = request.query_params
+        return views.patterns(session, person=person, now=self.config.clock(),
+                              period=query.get("period", "28"), child_id=_int(query.get("child")),
+                              staff_id=_int(query.get("staff")), shift=query.get("shift") or None)
+
+    def pattern_chart(self, request: Request) -> Response:
+        """One chart of the Patterns page as a PNG, for the same filters (managers only)."""
+        name = request.path_params["name"]
+        with self.db() as session:
+            person = self.signed_in(request, session, what=f"patterns_chart_{name}")
+            if person is None:
+                return PlainTextResponse(NOT_SIGNED_IN, status_code=401)
+            try:
+                found = self._patterns(session, request, person)
+            except access.Refused:
+                return PlainTextResponse("Not available", status_code=403)
+        try:
+            png = views.chart_png(found, name)
+        except KeyError:
+            return PlainTextResponse("Not found", status_code=404)
+        return Response(png, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
     def reports(self, request: Request) -> Response:
         """The downloads for inspection."""
@@ -358,6 +385,7 @@ class Dashboard:
             Route("/incidents/{incident_id:int}/review", self.review, methods=["GET", "POST"]),
             Route("/debriefs/{debrief_id:int}", self.debrief),
             Route("/patterns", self.patterns),
+            Route("/patterns/chart/{name:str}.png", self.pattern_chart),
             Route("/reports", self.reports),
             Route("/reports/{kind:str}", self.download),
             Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),
@@ -375,7 +403,7 @@ def _int(value: str | None) -> int | None:
 
 
 def _message(message: Outbound) -> dict[str, Any]:
-    return {"text": message.text, "kind": message.kind, "question_id": message.question_id,
+    return {"text": wording.for_web(message.text), "kind": message.kind, "question_id": message.question_id,
             "buttons": [[{"label": b.label, "payload": b.payload} for b in row]
                         for row in message.buttons]}
 

@@ -1,17 +1,17 @@
 """The downloads of the Reports page: the inspection records of a manager's setting.
 
 The same as `flourish export --format csv|pdf --from --to`: CSV from `bot.services.export`, the PDF
-from the inspection report (`bot.services.report`), for whole days in the setting's time zone.
+from the inspection report (`bot.services.report`), for whole days in the setting's time zone
+(`export.whole_days`, as the command), the incidents chosen by the export's own query.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlmodel import Session
 
-from bot.services.export import export_records, to_csv
+from bot.services.export import export_records, to_csv, whole_days
 from bot.services.report import build_report
 from storage import crud
 from storage.models import Person
@@ -43,9 +43,10 @@ def render(session: Session, *, person: Person, kind: str, first: date,
     if kind not in KINDS:
         raise UnknownReport(kind)
     setting = crud.get_setting(session, setting_id=person.setting_id)
-    zone = ZoneInfo(setting.timezone if setting else "Europe/London")
-    start = datetime.combine(first, time(0, 0), tzinfo=zone)
-    end = datetime.combine(last + timedelta(days=1), time(0, 0), tzinfo=zone)
+    start, end = whole_days(first=first, last=last,
+                            timezone=setting.timezone if setting else "Europe/London")
+    assert start is not None
+    assert end is not None
     name = f"flourish-{first:%Y%m%d}-{last:%Y%m%d}"
     if kind == "report.pdf":
         pdf = build_report(session, setting_id=person.setting_id, start=start, end=end,

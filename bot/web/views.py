@@ -7,21 +7,21 @@ it, so the audit table sees the same reads as in the chat.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from threading import Lock
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.followups import planner
 from bot.followups.schedule import Policy
-from bot.services import access, insights
+from bot.services import access, charts, insights
 from bot.services.reviews import (
     MANAGER_REVIEW,
-    NOT_SIDE_BY_SIDE,
-    SIDE_BY_SIDE_TITLES,
     format_answer,
     pattern_lines,
 )
@@ -202,7 +202,7 @@ def debrief_rows(session: Session, *, debriefs: list[Debrief]) -> tuple[list[str
         answers.append({a.question_id: a for a in crud.answers_of(session, debrief_id=debrief.id)})
     rows = []
     for question in flow.questions:
-        if question.id in NOT_SIDE_BY_SIDE:
+        if not question.side_by_side:
             continue
         given = [(names[n], rows_[question.id]) for n, rows_ in enumerate(answers)
                  if question.id in rows_]
@@ -212,7 +212,7 @@ def debrief_rows(session: Session, *, debriefs: list[Debrief]) -> tuple[list[str
                                      limit=2000)) for who, a in given]
         structured = [a.value for _, a in given if a.text is None and a.status == "answered"]
         differ = len(structured) >= 2 and any(v != structured[0] for v in structured)
-        rows.append(Row(question=SIDE_BY_SIDE_TITLES.get(question.id, question.short),
+        rows.append(Row(question=question.review_title or question.short,
                         answers=shown, differ=differ))
     return names, rows
 
@@ -298,7 +298,7 @@ def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecor
     manager = crud.get_person(session, person_id=review.manager_id)
     saved = store.review_answers(review)
     answers = [(q.short, format_answer(q, saved[q.id]["status"], saved[q.id]["value"], limit=2000))
-               for q in flow.questions if q.id in saved and not q.id.startswith("action_")]
+               for q in flow.questions if q.id in saved and q.action is None]
     actions = []
     for action in store.actions_of(session, review_id=review.id):
         owner = crud.get_person(session, person_id=action.owner_id) if action.owner_id else None
@@ -317,6 +317,15 @@ def _review_record(session: Session, review: Any, zone: ZoneInfo) -> ReviewRecor
 # --- patterns --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Chart:
+    """One chart of the Patterns page: its image's name, its title, and the same in words."""
+
+    name: str
+    title: str
+    alt: str
+
+
 @dataclass
 class Patterns:
     period: str
@@ -329,6 +338,15 @@ class Patterns:
     children: list[tuple[int, str]]
     staff: list[tuple[int, str]]
     chosen: dict[str, str]
+    weeks: list[date] = field(default_factory=list)
+    per_week: dict[str, list[int]] = field(default_factory=dict)  # child -> incidents each week
+    heat: dict[tuple[int, int], int] = field(default_factory=dict)  # (weekday, hour) -> incidents
+    charts: list[Chart] = field(default_factory=list)
+
+    @property
+    def query(self) -> str:
+        """The filters as a query string, for the chart images of this same view."""
+        return urlencode({k: v for k, v in self.chosen.items() if v})
 
 
 def shift_of(at: datetime) -> str:
@@ -373,7 +391,15 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
     for row, at in local.values():
         for flag in row.flags:
             flagged.setdefault(flag, []).append((row.id, f"{at:%d %b %H:%M}"))
-    return Patterns(
+    weeks = [(since + timedelta(weeks=i)).astimezone(zone).date() for i in range(-(-days // 7))]
+    per_week: dict[str, list[int]] = {}
+    heat: Counter[tuple[int, int]] = Counter()
+    for row, at in local.values():
+        index = min(len(weeks) - 1, int((row.occurred_at - since) / timedelta(weeks=1)))
+        per_week.setdefault(children.get(row.child_id, "another child"), [0] * len(weeks))[index] += 1
+        heat[(at.weekday(), at.hour)] += 1
+    per_week = dict(sorted(per_week.items(), key=lambda item: -sum(item[1])))
+    found = Patterns(
         period=PERIODS.get(period, PERIODS["28"]), total=len(local),
         across=pattern_flags(session, setting_id=setting.id, as_of=now, child_id=child_id,
                              staff_id=staff_id),
@@ -382,4 +408,56 @@ def patterns(session: Session, *, person: Person, now: datetime, period: str = "
         flags=[(staff_text(f), rows) for f, rows in sorted(flagged.items())],
         children=sorted(children.items()), staff=sorted(people.items()),
         chosen={"period": period, "child": str(child_id or ""), "staff": str(staff_id or ""),
-                "shift": shift or ""})
+                "shift": shift or ""}, weeks=weeks, per_week=per_week, heat=dict(heat))
+    found.charts = [Chart("weekly", "Incidents per week, by child", _weekly_words(found)),
+                    Chart("heat", "When incidents happen (weekday and local hour)",
+                          _heat_words(found))]
+    return found
+
+
+def _weekly_words(found: Patterns) -> str:
+    if not found.per_week:
+        return f"No incidents in {found.period}."
+    lines = "; ".join(f"{name}: {', '.join(map(str, counts))}"
+                      for name, counts in list(found.per_week.items())[:6])
+    more = len(found.per_week) - 6
+    return (f"Incidents per week in {found.period}, weeks starting {found.weeks[0]:%d %b}, by "
+            f"child. {lines}{f'; and {more} more children' if more > 0 else ''}.")
+
+
+def _heat_words(found: Patterns) -> str:
+    if not found.heat:
+        return f"No incidents in {found.period}."
+    busiest = sorted(found.heat.items(), key=lambda item: (-item[1], item[0]))[:3]
+    top = ", ".join(f"{insights.WEEKDAYS[day]} {hour:02d}:00–{hour + 1:02d}:00 ({count})"
+                    for (day, hour), count in busiest)
+    return (f"A grid of weekdays by hour of the day, darker where more of the {found.total} "
+            f"incidents happened. The busiest hours: {top}.")
+
+
+def chart_png(found: Patterns, name: str) -> bytes:
+    """One chart of a Patterns view as a PNG (drawn once per distinct set of numbers)."""
+    if name == "weekly":
+        key: tuple[Any, ...] = (name, tuple(found.weeks), tuple(
+            (k, tuple(v)) for k, v in found.per_week.items()))
+    elif name == "heat":
+        key = (name, tuple(sorted(found.heat.items())))
+    else:
+        raise KeyError(name)
+    with _chart_lock:
+        if key in _charts:
+            _charts.move_to_end(key)
+            return _charts[key]
+    if name == "weekly":
+        png = charts.incidents_per_week(weeks=found.weeks, series=found.per_week)
+    else:
+        png = charts.heat_map(heat=found.heat)
+    with _chart_lock:
+        _charts[key] = png
+        while len(_charts) > 32:
+            _charts.popitem(last=False)
+    return png
+
+
+_charts: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_chart_lock = Lock()

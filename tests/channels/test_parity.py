@@ -19,6 +19,7 @@ from bot.services.conversations import Conversations
 from bot.services.export import export_records
 from bot.services.runner import Notice, Reply
 from bot.telegram import build_application
+from dialogues.wording import for_telegram
 from storage import crud
 from storage.config import get_config
 from storage.db import get_engine, session_scope
@@ -148,7 +149,7 @@ def run_console(house: House) -> list[tuple[str, str]]:
     notices: list[tuple[str, str]] = []
 
     def deliver(notice: Notice) -> None:
-        notices.append((house.names[notice.person_id], notice.text))
+        notices.append((house.names[notice.person_id], for_telegram(notice.text)))  # its words there
 
     consoles = {key: Console(conversations=conversations, person_id=person_id,
                              write=lambda _text: None, deliver=deliver)

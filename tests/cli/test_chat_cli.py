@@ -8,6 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+
+from bot.services import insights
+from bot.services.demo_history import PLANTED
+from storage import crud
+from storage.db import session_scope
 
 FLOURISH = str(Path(sys.executable).parent / "flourish")
 
@@ -53,8 +59,8 @@ def converse(
     `first` gives inputs to send to a prompt before its usual answer (to try bad input).
     """
     pending = {marker: list(inputs) for marker, inputs in (first or {}).items()}
-    process = subprocess.Popen([FLOURISH, "chat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen([FLOURISH, "chat", "--no-history"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     assert process.stdin is not None
     assert process.stdout is not None
     transcript: list[str] = []
@@ -137,3 +143,20 @@ def test_bad_input_gets_clear_messages_and_loses_nothing(flourish_env: dict[str,
     assert answers["communication"]["value"] == "y" * 10_000
     assert answers["next_time"]["value"] == "Ёлка 木 — 💡 more warning"
     assert answers["incident_time"]["value"] == "14:05"
+
+
+def test_a_new_demo_home_has_months_of_history_with_patterns_to_see(
+        flourish_env: dict[str, str], db_engine: Engine) -> None:
+    done = subprocess.run([FLOURISH, "chat", "--plain"], input="", capture_output=True, text=True,
+                          env=flourish_env, timeout=240)
+    assert done.returncode == 0, done.stderr
+    assert "Created a demo home" in done.stdout
+    assert "past incidents with patterns to see" in done.stdout
+    records = export(flourish_env)
+    assert len(records) > 40
+    assert len({r["child"] for r in records}) >= 5
+    with session_scope() as s:
+        setting = crud.list_settings(s)[0]
+        assert setting.id is not None
+        found = {f.name for f in insights.pattern_flags(s, setting_id=setting.id)}
+    assert set(PLANTED) <= found

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from dialogues.engine import Engine, Inbound
 from dialogues.flow import Flow, load_flow
+from dialogues.wording import for_telegram
 
 
 def child_engine() -> Engine:
@@ -54,9 +55,9 @@ def test_the_childs_words_replace_the_engines() -> None:
     engine = child_engine()
     state, _ = engine.start({"incident_id": 1})
     _, messages = engine.handle(state, Inbound.typed("purple"))
-    assert messages[0].text == "Tap a button. Or tap Skip."
+    assert for_telegram(messages[0].text) == "Tap a button. Or tap Skip."
     _, messages = engine.handle(state, Inbound.unsupported("sticker"))
-    assert messages[0].text == "I can only read words. You can tap a button."
+    assert for_telegram(messages[0].text) == "I can only read words. You can tap a button."
 
 
 def test_a_flow_with_unknown_words_or_controls_fails_to_load() -> None:

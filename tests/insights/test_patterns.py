@@ -265,3 +265,34 @@ def test_a_debrief_or_review_after_the_last_look_is_counted(home: Home) -> None:
                                    end=NOW, now=NOW)
     review = {d.name: d for d in numbers.deadlines}["Review signed within 48 hours"]
     assert (review.met, review.missed) == (1, 1), "the first was never reviewed, the second was"
+
+
+@SQLITE_ONLY
+def test_flags_are_reused_only_until_the_policy_a_name_or_the_time_changes(home: Home) -> None:
+    """The cache of flags never shows a stale sentence: a new threshold, a renamed child and a
+    later window are all seen at once (new incidents: the test above)."""
+    from storage.models import Child
+
+    planted = _frequent(home)
+
+    def frequent(as_of: object = NOW) -> list[insights.PatternFlag]:
+        with session_scope() as s:
+            return [f for f in insights.pattern_flags(s, setting_id=home.setting_id,
+                                                      as_of=as_of)  # type: ignore[arg-type]
+                    if f.name == "frequent_for_child"]
+
+    (first,) = frequent()
+    assert frequent() == [first]
+    assert sorted(first.incident_ids) == sorted(planted)
+    with session_scope() as s:
+        insights.save_policy(s, setting_id=home.setting_id, overrides={"frequent_min": 5})
+    assert frequent() == []
+    with session_scope() as s:
+        insights.save_policy(s, setting_id=home.setting_id, overrides={"frequent_min": 4})
+        child = s.get(Child, home.children[1])
+        assert child is not None
+        child.display_name = "Sam O'Kane (test)"
+        s.add(child)
+    (renamed,) = frequent()
+    assert renamed.sentence.startswith("Sam O'Kane (test) has had 4 incidents")
+    assert frequent(NOW + timedelta(days=20)) == []  # the window has moved past most of them

@@ -157,3 +157,41 @@ def test_demo_data_command_plants_every_pattern_it_documents(
                          env=flourish_env, timeout=240, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "There is no setting 98765." in bad.stderr
+
+
+def test_the_command_and_the_dashboard_export_the_same_whole_days_across_the_clock_change(
+        home: Home, flourish_env: dict[str, str]) -> None:
+    """`flourish export --from D --to D` and the dashboard's download for day D use one period
+    (whole local days) and one query: the same incidents, near midnight and the clock change."""
+    from bot.web.reports import render
+
+    times = {"sat 23:50 GMT": datetime(2026, 3, 28, 23, 50, tzinfo=UTC),
+             "sun 00:10 GMT": datetime(2026, 3, 29, 0, 10, tzinfo=UTC),
+             "sun 23:50 BST": datetime(2026, 3, 29, 22, 50, tzinfo=UTC),
+             "mon 00:10 BST": datetime(2026, 3, 29, 23, 10, tzinfo=UTC)}
+    ids = {}
+    with session_scope() as s:
+        for name, at in times.items():
+            ids[name] = record_incident(
+                s, setting_id=home.setting_id, child_id=home.children[1],
+                reporter_id=home.staff[0], others=[home.staff[1]], occurred_at=at,
+                measure=Measure(), review_after=None, now=NOW + timedelta(days=2))
+    command = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "export", "--format", "csv", "--setting",
+         str(home.setting_id), "--from", "2026-03-29", "--to", "2026-03-29"],
+        env=flourish_env, check=True, timeout=240, capture_output=True, text=True).stdout
+    from_command = {int(row["incident_id"]) for row in csv.DictReader(io.StringIO(command))}
+    with session_scope() as s:
+        manager = crud.get_person(s, person_id=home.manager_id)
+        assert manager is not None
+        body, _, name = render(s, person=manager, kind="records.csv",
+                               first=datetime(2026, 3, 29).date(), last=datetime(2026, 3, 29).date())
+    from_web = {int(row["incident_id"]) for row in csv.DictReader(io.StringIO(body.decode()))}
+    assert from_command == from_web == {ids["sun 00:10 GMT"], ids["sun 23:50 BST"]}
+    assert name == "flourish-20260329-20260329.csv"
+    backwards = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "export", "--format", "csv", "--setting",
+         str(home.setting_id), "--from", "2026-03-30", "--to", "2026-03-29"],
+        env=flourish_env, timeout=240, capture_output=True, text=True)
+    assert backwards.returncode != 0
+    assert "--to must not be before --from" in backwards.stderr + backwards.stdout

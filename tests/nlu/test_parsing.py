@@ -64,6 +64,10 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("it was not in her bedroom, it was in the kitchen", facts(locations=["communal"]), []),
     ("he bit me, skin not broken. YP not hurt", facts(injury={"child": False, "staff": True}),
      ["injury"]),
+    # "cut short" is a phone call, not a wound; "cut his hand" still is
+    ("his call with mum was cut short, no marks on anyone",
+     facts(injury={"child": False, "staff": False}), []),
+    ("he cut his hand on the glass", facts(injury={"child": True}), ["injury"]),
     ("no injuries to staff or YP, prn offered and taken",
      facts(prn_medication=True, injury={"child": False, "staff": False}), ["prn_medication"]),
     ("injuries: none. prn: no", facts(prn_medication=False, injury={"child": False,

@@ -58,5 +58,35 @@ def test_a_review_without_the_childs_view_says_how_to_get_it(home: Home) -> None
     with session_scope() as s:
         reply = Conversations().command(s, person_id=home.manager.id or 0, name="review")
     (view,) = [m.text for m in reply.messages if m.text.startswith("The child's view")]
-    assert "Robin (test)'s view is not recorded yet. Send /childview" in view
+    assert "Robin (test)'s view is not recorded yet. {Send:childview}" in view  # the channel says it
     assert "differ" not in view
+
+
+def test_two_staff_who_give_different_places_are_shown_side_by_side_and_as_a_difference(
+        home: Home) -> None:
+    first = walk_debrief(home.staff[0], DEBRIEF_ANSWERS, colleagues="Jordan Test")
+    walk_debrief(home.staff[1], {**DEBRIEF_ANSWERS, "location": "corridor"})
+    assert first.incident_id is not None
+    with session_scope() as s:
+        reply = Conversations().command(s, person_id=home.manager.id or 0, name="review")
+    texts = [m.text for m in reply.messages]
+    side = next(t for t in texts if t.startswith("Side by side")).splitlines()
+    where = side.index("Where")
+    assert side[where + 1:where + 3] == ["• Alex: Lounge / kitchen / dining",
+                                         "• Jordan: Corridor or stairs"]
+    (view,) = [t for t in texts if t.startswith("The child's view")]
+    assert "Where the accounts differ (to look into, not a judgement):" in view
+    assert "• Where: Alex: Lounge / kitchen / dining; Jordan: Corridor or stairs" in view
+
+
+def test_two_staff_who_give_the_same_place_show_it_once_and_no_difference(home: Home) -> None:
+    walk_debrief(home.staff[0], DEBRIEF_ANSWERS, colleagues="Jordan Test")
+    walk_debrief(home.staff[1], DEBRIEF_ANSWERS)
+    with session_scope() as s:
+        reply = Conversations().command(s, person_id=home.manager.id or 0, name="review")
+    texts = [m.text for m in reply.messages]
+    side = next(t for t in texts if t.startswith("Side by side")).splitlines()
+    where = side.index("Where")
+    assert side[where + 1] == "• Alex, Jordan: Lounge / kitchen / dining"
+    (view,) = [t for t in texts if t.startswith("The child's view")]
+    assert "• Where:" not in view

@@ -13,6 +13,7 @@ from support.debriefs import walk_debrief
 from bot.services.reviews import ReviewService, format_answer, pattern_lines, time_band
 from dialogues.engine import Inbound
 from dialogues.flow import load_flow
+from dialogues.wording import for_telegram
 from storage import crud
 from storage import reviews as store
 from storage.db import session_scope
@@ -240,7 +241,7 @@ def test_review_pauses_and_resumes_exactly_where_it_was(home: Home) -> None:
     with session_scope() as s:
         paused = service.handle(s, person=home.manager, inbound=Inbound.typed("pause"))
     assert paused.status == "paused"
-    assert "/review" in paused.messages[0].text
+    assert "Send /review" in for_telegram(paused.messages[0].text)
     with session_scope() as s:
         assert crud.active_conversation(s, person_id=home.manager.id or 0) is None
         resumed = service.open(s, person=home.manager)

@@ -293,6 +293,15 @@ def test_patterns_filter_by_keyboard_and_show_the_incidents_behind_each_point(
     page.get_by_role("link", name="Patterns").click()
     page.get_by_role("heading", name="Patterns", exact=True).wait_for()
     assert "3 incidents in the last 28 days" in page.inner_text("main")
+    # the charts are drawn by the one chart library, served as images, and described in words
+    charts = page.locator("figure.chart img")
+    assert charts.count() == 2
+    for chart in charts.all():
+        chart.scroll_into_view_if_needed()
+        page.wait_for_function("e => e.complete && e.naturalWidth > 0", arg=chart.element_handle())
+        assert chart.evaluate("e => e.naturalWidth") == 700
+    assert "Robin (test): " in charts.nth(0).get_attribute("alt") or ""
+    assert "of the 3 incidents happened" in (charts.nth(1).get_attribute("alt") or "")
     injury = page.locator("li", has_text="Someone was hurt (1)")
     assert injury.get_by_role("link").count() == 1
     # every control has a label; the filters work from the keyboard alone

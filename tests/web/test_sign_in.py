@@ -3,18 +3,23 @@ sessions and sign-out, and who is refused. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import httpx
+import uvicorn
+from sqlalchemy.engine import Engine
 from sqlmodel import select
+from support.botapi_standin import TOKEN
 
-from bot.web.app import COOKIE
+from bot.web.app import COOKIE, WebConfig, create_app
 from bot.web.links import login_link
 from storage.db import session_scope
 from storage.models import AuditEvent
 from storage.types import utcnow
 from storage.web import WebLoginLink, WebSession
-from web.conftest import Served, Ward, init_data
+from web.conftest import Served, Ward, free_port, init_data
 
 
 def _sign_in(client: httpx.Client, data: str) -> httpx.Response:
@@ -196,3 +201,78 @@ def test_patterns_across_incidents_come_from_the_insights_with_their_incidents(
     # the same patterns for one staff member: Alex was only in one incident
     alex = client.get(f"/patterns?staff={ward.staff[0].id}").text
     assert "3 incidents" not in alex.split('id="across-h"')[1].split("</section>")[0]
+
+
+def test_the_mini_app_cookie_reaches_telegram_webs_iframe_and_the_link_cookie_stays_lax(
+        db_engine: Engine, ward: Ward) -> None:
+    """On HTTPS the Mini App's session is SameSite=None; Secure (Telegram Web shows it in a
+    cross-site iframe, where a Lax cookie is never sent); a desktop link's stays Lax; signing out
+    removes the cookie with the same attributes, so it is removed inside the iframe too."""
+    app = create_app(config=WebConfig(bot_token=TOKEN, secure_cookies=True))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        for _ in range(200):
+            if server.started:
+                break
+            time.sleep(0.02)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
+            mini_app = _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+            assert mini_app.status_code == 200
+            cookie = mini_app.headers["set-cookie"]
+            assert "SameSite=none" in cookie
+            assert "Secure" in cookie
+            assert "HttpOnly" in cookie
+            token = mini_app.cookies[COOKIE]
+            with session_scope() as s:
+                link = login_link(s, person=ward.manager, base_url="https://dashboard.example.test/")
+            assert link is not None
+            desktop = client.post("/login", data={"token": link.rsplit("/", 1)[1]})
+            assert desktop.status_code == 303
+            assert "SameSite=lax" in desktop.headers["set-cookie"]
+            assert "Secure" in desktop.headers["set-cookie"]
+            # (httpx does not send a Secure cookie over plain HTTP: hand it over as TLS would)
+            out = client.post("/logout", headers={"Cookie": f"{COOKIE}={token}"})
+            assert out.status_code == 303
+            removed = out.headers["set-cookie"]
+            assert f"{COOKIE}=" in removed
+            assert "SameSite=none" in removed
+            assert "Secure" in removed
+            replayed = client.get("/", headers={"Cookie": f"{COOKIE}={token}"})
+            assert "Open incidents" not in replayed.text
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_pattern_charts_are_images_for_the_same_filters_and_for_managers_only(
+        client: httpx.Client, ward: Ward) -> None:
+    _sign_in(client, init_data(ward.manager.telegram_user_id or 0))
+    page = client.get("/patterns?period=90").text
+    assert 'src="/patterns/chart/weekly.png?period=90"' in page
+    assert 'alt="Incidents per week in the last 90 days' in page
+    assert "darker where more of the 3 incidents happened" in page
+    # (the first chart imports matplotlib: slow on a loaded machine, so a longer wait)
+    every = client.get("/patterns/chart/weekly.png?period=90", timeout=120)
+    assert every.status_code == 200
+    assert every.headers["content-type"] == "image/png"
+    assert every.content[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(every.content[16:20], "big"), int.from_bytes(
+        every.content[20:24], "big")
+    assert (width, height) == (700, 320)
+    heat = client.get("/patterns/chart/heat.png")
+    assert heat.content[:8] == b"\x89PNG\r\n\x1a\n"
+    # one staff member's view draws other numbers
+    other = ward.staff[0].id
+    assert client.get(f"/patterns/chart/weekly.png?period=90&staff={other}").content != every.content
+    assert client.get("/patterns/chart/anything.png").status_code == 404
+    with httpx.Client(base_url=str(client.base_url), trust_env=False) as staff:
+        _sign_in(staff, init_data(ward.staff[1].telegram_user_id or 0))
+        refused = staff.get("/patterns/chart/weekly.png")
+        assert refused.status_code == 403
+        assert refused.content[:4] != b"\x89PNG"
+    with httpx.Client(base_url=str(client.base_url), trust_env=False) as nobody:
+        assert nobody.get("/patterns/chart/heat.png").status_code == 401
