@@ -398,8 +398,8 @@ async def test_asking_for_a_check_in_nudges_the_manager_with_no_details(
                   if c.method == "sendMessage" and c.params["chat_id"] == manager.id]
     assert len(to_manager) == 1
     assert to_manager[0].startswith("Sam would like you to check in")
-    to_staff = [c.params["text"] for c in calls
-                if c.method == "sendMessage" and c.params["chat_id"] == user.id]
+    to_staff = [c.params["text"] for c in calls  # (the answer is edited into the pressed message)
+                if c.method in ("sendMessage", "editMessageText") and c.params["chat_id"] == user.id]
     assert "asked your manager to check in" in to_staff[0]
     assert current_question(user)[0] == "child"
 
