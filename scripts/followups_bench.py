@@ -72,7 +72,7 @@ def _seed(engine: object, *, count: int, chats: int, due_at: datetime) -> None:
 
 
 def _timing_limiter() -> type:
-    from bot.followups.delivery import RateLimiter
+    from bot.followups.limiter import RateLimiter
 
     class TimingLimiter(RateLimiter):
         """Records, for each nudge the limiter did not hold back, the time since the previous one
@@ -84,12 +84,12 @@ def _timing_limiter() -> type:
             self._last = 0.0
             self._held = True
 
-        def reserve(self, chat_id: int) -> float:
-            delay = super().reserve(chat_id)
+        def reserve(self, chat_id: int | None, priority: int = 0) -> float:
+            delay = super().reserve(chat_id, priority)
             self._held = self._held or delay > 0
             return delay
 
-        def started(self, chat_id: int) -> None:
+        def started(self, chat_id: int | None) -> None:
             now = self.monotonic()
             if not self._held and self._last:
                 self.cycles.append(now - self._last)

@@ -311,6 +311,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
     refused = Counter(c.method for c in calls if c.status == 429)
     failed = Counter(c.method for c in calls if c.status not in (200, 429))
     finished = sum(1 for s in people if s.receipt)
+    kept = stored(people)
+    submitted = kept["debriefs_submitted"]
     report = {
         "users": args.users, "workers": args.workers, "think_s": args.think,
         "mode": "webhook" if args.webhook else "polling",
@@ -327,11 +329,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                           "p99": round(percentile(inside, 0.99) * 1000)} if inside else {},
         "calls_accepted": sum(accepted.values()), "calls_refused_429": limited,
         "calls_per_step": round(sum(accepted.values()) / max(1, len(steps)), 2),
-        "calls_per_debrief": round(sum(accepted.values()) / max(1, finished), 1),
-        "by_method_per_debrief": {m: round(n / max(1, finished), 2)
+        "calls_per_debrief": round(sum(accepted.values()) / max(1, submitted), 1),
+        "by_method_per_debrief": {m: round(n / max(1, submitted), 2)
                                   for m, n in accepted.most_common()},
         "refused_by_method": dict(refused.most_common()),
-        "stored": stored(people),
+        "stored": kept,
         "bot_log": str(log_path),
     }
     return report
@@ -343,13 +345,14 @@ def show(report: dict[str, Any]) -> None:
           f"{report['think_s']} s; stand-in limits: 30 msg/s overall, 1 msg/s per chat")
     print(f"  bot ready in {report['bot_ready_s']} s; load ran {report['elapsed_s']} s")
     print(f"  steps {report['steps']}, {report['steps_per_s']} steps/s; debriefs finished "
-          f"{report['debriefs_finished']}/{report['users']}; errors {report['errors']} "
+          f"(receipt seen) {report['debriefs_finished']}/{report['users']}, submitted "
+          f"{report['stored']['debriefs_submitted']}; errors {report['errors']} "
           f"{report['error_examples'] or ''}")
     print(f"  reply latency p50/p99: inside the bot {report['inside_bot_ms']} ms; "
           f"as the user sees it {report['user_seen_ms']} ms")
     print(f"  Bot API calls accepted {report['calls_accepted']} (+{report['calls_refused_429']} "
           f"refused with 429): {report['calls_per_step']} per step, "
-          f"{report['calls_per_debrief']} per debrief")
+          f"{report['calls_per_debrief']} per submitted debrief")
     for method, per in report["by_method_per_debrief"].items():
         print(f"    {method:24s} {per:7.2f} per debrief")
     if report["refused_by_method"]:

@@ -1,7 +1,8 @@
 """Sends due follow-ups to Telegram exactly once, within Telegram's rate limits.
 
-For each due row: wait for a rate-limit slot (about 30 messages a second overall, one a second per
-chat), then claim the row (pending -> sending, with a fresh claim token, committed: the write-ahead
+For each due row: wait for a slot in the process's one Telegram budget (`bot.followups.limiter`:
+about 30 messages a second overall, one a second per chat, replies to people in a conversation
+first), then claim the row (pending -> sending, with a fresh claim token, committed: the write-ahead
 record), then call sendMessage, then record the message id (sending -> sent). Nothing slow happens
 between the claim's commit and the request, so the only moment of doubt is a crash after Telegram
 accepted the message and before its id is stored; `storage.followups.reconcile_claimed` settles those
@@ -21,8 +22,6 @@ import logging
 import os
 import secrets
 import socket
-import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +30,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 
 from bot.followups import messages, planner
+from bot.followups.limiter import NUDGE, RateLimiter
 from bot.followups.schedule import Clock, Kind, Policy, PolicyError, system_clock
 from storage import followups as store
 from storage.db import session_scope
@@ -80,46 +80,6 @@ class InDoubt(Exception):
 def process_identity() -> str:
     """A name for this process's claims: host, pid and a random part (unique per start)."""
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
-class RateLimiter:
-    """Telegram's limits: at most `overall` messages in any `window` seconds (30 a second), and
-    one message per chat per `per_chat` seconds. Times are `time.monotonic()` seconds. A small
-    margin on both keeps us under the limits as Telegram's servers measure them."""
-
-    def __init__(self, *, overall: int = 30, window: float = 1.05, per_chat: float = 1.05,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.overall = overall
-        self.window = window
-        self.per_chat = per_chat
-        self.monotonic = monotonic
-        self._recent: deque[float] = deque(maxlen=overall)
-        self._chat_free: dict[int, float] = {}
-        self._paused_until = 0.0
-
-    def chat_ready_in(self, chat_id: int) -> float:
-        """Seconds until this chat may get another message."""
-        return max(0.0, self._chat_free.get(chat_id, 0.0) - self.monotonic())
-
-    def pause(self, seconds: float) -> None:
-        """Telegram asked us to wait (RetryAfter)."""
-        self._paused_until = max(self._paused_until, self.monotonic() + seconds)
-
-    def reserve(self, chat_id: int) -> float:
-        """Seconds to wait before a message to this chat may leave."""
-        now = self.monotonic()
-        slot = max(now, self._paused_until, self._chat_free.get(chat_id, 0.0))
-        if len(self._recent) == self.overall:
-            slot = max(slot, self._recent[0] + self.window)
-        return slot - now
-
-    def started(self, chat_id: int) -> None:
-        """A message to this chat leaves now."""
-        now = self.monotonic()
-        self._recent.append(now)
-        self._chat_free[chat_id] = now + self.per_chat
-        if len(self._chat_free) > 50_000:
-            self._chat_free = {c: t for c, t in self._chat_free.items() if t > now}
 
 
 @dataclass(frozen=True)
@@ -270,35 +230,34 @@ class Deliverer:
                     await asyncio.sleep(min(self.limiter.chat_ready_in(c) for _, c in waiting))
                     continue
                 followup_id, chat = waiting.pop(index)
-                delay = self.limiter.reserve(chat)
-                if delay > 0:
+                if self.limiter.reserve(chat, NUDGE) > 0 or self.limiter.waiting():
                     self._record(unrecorded, report)  # never hold a record over a wait
                     unrecorded = None
-                while delay > 0:
-                    await asyncio.sleep(delay)
-                    delay = self.limiter.reserve(chat)
-                token = secrets.token_hex(4)
+                started_at = await self.limiter.acquire(chat, priority=NUDGE)  # replies first
                 try:
-                    with session_scope(self.engine) as session:
-                        if unrecorded is not None:
-                            self._mark(session, unrecorded)
-                        row = store.claim(session, followup_id=followup_id, token=token,
-                                          claimed_by=self.claimed_by, now=self.clock())
-                        nudge = messages.render(session, row=row, token=token, cache=cache,
-                                                patterns=self.patterns) if row else None
-                except Exception as exc:  # one bad row never stops the others
-                    self._record(unrecorded, report)  # its record was rolled back with the claim
-                    unrecorded = None
-                    self._set_aside(followup_id, exc, report)
-                    continue
-                if unrecorded is not None:
-                    self._count(unrecorded, report)
-                    unrecorded = None
-                if row is None or nudge is None:
-                    continue
-                progressed = True
-                self.limiter.started(chat)
-                unrecorded = await self._send_one(row, chat, token, nudge, report)
+                    token = secrets.token_hex(4)
+                    try:
+                        with session_scope(self.engine) as session:
+                            if unrecorded is not None:
+                                self._mark(session, unrecorded)
+                            row = store.claim(session, followup_id=followup_id, token=token,
+                                              claimed_by=self.claimed_by, now=self.clock())
+                            nudge = messages.render(session, row=row, token=token, cache=cache,
+                                                    patterns=self.patterns) if row else None
+                    except Exception as exc:  # one bad row never stops the others
+                        self._record(unrecorded, report)  # its record was rolled back with the claim
+                        unrecorded = None
+                        self._set_aside(followup_id, exc, report)
+                        continue
+                    if unrecorded is not None:
+                        self._count(unrecorded, report)
+                        unrecorded = None
+                    if row is None or nudge is None:
+                        continue
+                    progressed = True
+                    unrecorded = await self._send_one(row, chat, token, nudge, report)
+                finally:  # the next message to this chat counts from the answer
+                    self.limiter.finished(chat, started_at)
         finally:
             self._record(unrecorded, report)
         return progressed

@@ -23,7 +23,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.engine import Connection, Engine
 
 from bot.followups import planner
-from bot.followups.delivery import Deliverer, DeliveryReport, RateLimiter, Sender
+from bot.followups.delivery import Deliverer, DeliveryReport, Sender
+from bot.followups.limiter import RateLimiter
 from bot.followups.messages import PatternNotes
 from bot.followups.schedule import Clock, system_clock
 from storage import followups as store

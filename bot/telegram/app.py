@@ -26,7 +26,6 @@ from sqlmodel import Session
 from telegram import Bot, BotCommand, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
@@ -50,6 +49,7 @@ from bot.telegram.context import (
 from bot.telegram.dashboard import DASHBOARD
 from bot.telegram.followups import FOLLOWUPS
 from bot.telegram.insights import INSIGHTS
+from bot.telegram.ratelimit import BudgetRateLimiter
 from bot.telegram.transport import acknowledge, send_text, with_retry
 from bot.telegram.updates import QuietRequest, UpdatesRequest
 from nlu.result import Interpreter
@@ -321,8 +321,10 @@ async def _remind_unsubmitted_soon(app: App) -> None:
 
 
 async def post_shutdown(app: App) -> None:
-    """At stop: background work cancelled, then each extension's own shutdown, in reverse order."""
+    """At stop: the ids of messages just sent written down, background work cancelled, then each
+    extension's own shutdown, in reverse order."""
     svc = services(app)
+    await handlers.flush_untracked(svc)
     for task in svc.background:
         task.cancel()
     if svc.presence is not None:
@@ -359,7 +361,7 @@ def build_application(
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(BudgetRateLimiter(max_retries=RATE_LIMIT_RETRIES))
     if config.telegram_base_url:
         base_url, base_file_url = bot_api_urls(config.telegram_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)

@@ -50,6 +50,16 @@ class Extension:
     post_shutdown: Hook | None = None
 
 
+@dataclass(frozen=True)
+class Tracked:
+    """A message sent for a conversation whose id is not written down yet (see `handlers`)."""
+
+    conversation_id: int
+    chat_id: int
+    message_id: int
+    question_id: str | None
+
+
 @dataclass
 class Services:
     """Shared by every handler: configuration, the database and the conversations service."""
@@ -64,6 +74,10 @@ class Services:
     webhook: bool = False  # updates come by webhook: one that fails for a passing reason is resent
     redeliver: set[int] = field(default_factory=set)  # update ids to answer 503 for (see on_error)
     background: set[asyncio.Task[None]] = field(default_factory=set)  # cancelled at shutdown
+    # Ids of messages just sent, by chat: written with that chat's next step, or by a flush soon.
+    untracked: dict[int, list[Tracked]] = field(default_factory=dict)
+    flushing: asyncio.Lock = field(default_factory=asyncio.Lock)  # held while a flush writes
+    flush_due: bool = False  # a flush is planned
     presence: Presence | None = None  # this worker's mark on the database (see storage.presence)
 
     async def db(self, work: Callable[[Session], T]) -> T:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import timedelta
-from typing import Any
 
 import httpx
 from sqlmodel import Session
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler, ExtBot
 
 from bot.followups import messages, planner
 from bot.followups.delivery import Buttons, InDoubt, NotSent, RetryLater, Undeliverable
@@ -29,6 +27,7 @@ from bot.services.conversations import OPENED_TASKS, TASK_HINTS
 from bot.services.insights_view import nudge_patterns
 from bot.telegram import handlers
 from bot.telegram.context import App, Context, Extension, services
+from bot.telegram.ratelimit import PACED, BudgetRateLimiter, retry_seconds
 from bot.telegram.transport import acknowledge, send_text
 from dialogues import wording
 from storage import crud
@@ -59,10 +58,16 @@ class TelegramSender:
                                         for label, data in line] for line in buttons]) \
             if buttons else None
         try:
-            message = await self.bot.send_message(chat_id=chat_id, text=wording.for_telegram(text),
-                                                   reply_markup=markup)
+            if isinstance(self.bot, ExtBot):  # the deliverer has waited for this slot already
+                message = await self.bot.send_message(chat_id=chat_id,
+                                                      text=wording.for_telegram(text),
+                                                      reply_markup=markup, rate_limit_args=PACED)
+            else:
+                message = await self.bot.send_message(chat_id=chat_id,
+                                                      text=wording.for_telegram(text),
+                                                      reply_markup=markup)
         except RetryAfter as exc:
-            raise RetryLater(_seconds(exc.retry_after)) from exc
+            raise RetryLater(retry_seconds(exc)) from exc
         except Forbidden as exc:
             raise Undeliverable("blocked") from exc
         except BadRequest as exc:
@@ -77,12 +82,6 @@ class TelegramSender:
             except TelegramError as exc:
                 log.warning("a nudge's chart was not sent (%s)", type(exc).__name__)
         return getattr(message, "message_id", None)
-
-
-def _seconds(value: Any) -> float:
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    return float(value)
 
 
 def kind_of(row: FollowUp) -> Kind | None:
@@ -158,8 +157,10 @@ async def post_init(app: App) -> None:
     if not config.followups_enabled:
         log.info("follow-ups are switched off (FOLLOWUPS_ENABLED=false)")
         return
+    shared = app.bot.rate_limiter if isinstance(app.bot, ExtBot) else None
     scheduler = FollowUpScheduler(
         engine=svc.engine, sender=TelegramSender(app.bot), patterns=nudge_patterns,
+        limiter=shared.budget if isinstance(shared, BudgetRateLimiter) else None,
         sweep_seconds=config.followups_sweep_seconds,
         leader_poll_seconds=config.followups_leader_poll_seconds)
     app.bot_data[SCHEDULER_KEY] = scheduler

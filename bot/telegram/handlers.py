@@ -4,9 +4,15 @@
 Each update is one database transaction: it records the update id as processed (so a crash just
 after the commit cannot replay it after a restart; `FlourishApplication` skips updates already
 recorded), finds the person by their Telegram id, runs the turn in `bot.services.conversations`,
-and looks up which chat messages to edit; then the replies go out, notices go to other people's
-private chats, and the ids (never the text) of the messages that belong to a conversation are kept,
-so a submitted debrief's questions and answers can be deleted when the setting asks for that.
+and looks up which chat messages to edit; then the replies go out and notices go to other people's
+private chats. The ids (never the text) of the messages that belong to a conversation are kept, so
+a submitted debrief's questions and answers can be deleted when the setting asks for that.
+
+Telegram allows about 30 messages a second in all, so a step spends as few calls as reads well: a
+button press's answer is edited into the pressed message, its choice shown above the next
+question, and that message's id is known beforehand, so it is written in the step's transaction.
+A new message's id is known only once it is sent: it is written with the chat's next step, or by a
+flush half a second later (`TRACK_WITHIN`) that writes every chat's new ids in one transaction.
 """
 
 from __future__ import annotations
@@ -26,14 +32,19 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.kill_points import kill_point
 from bot.services.runner import STAFF_DEBRIEF, Reply
-from bot.telegram.context import App, Context, Services, services
+from bot.telegram.context import App, Context, Services, Tracked, services
 from bot.telegram.transport import (
+    Sent,
     acknowledge,
     delete_messages,
+    edit_text,
+    folded,
+    keyboard,
     pressed_label,
     send_outbound,
     send_text,
     show_choice,
+    split_record,
     with_retry,
 )
 from dialogues import values
@@ -108,16 +119,40 @@ class Step:
     replace_ids: dict[str, int] = field(default_factory=dict)
     delete_after: bool = True
     notices: list[tuple[int, Outbound]] = field(default_factory=list)  # (chat id, message)
+    fold: Outbound | None = None  # the whole reply, edited into the pressed message...
+    pressed_id: int | None = None  # ...this one
+    tracked_ids: list[int] = field(default_factory=list)  # a finished conversation's messages
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The message whose button was pressed: its id, the questions answered in it before, the
+    question it shows, the choice's label, and the question id pressed."""
+
+    message_id: int
+    record: str
+    question: str
+    label: str
+    scope: str
 
 
 Work = Callable[[Session, int], Reply]  # (session, person id) -> the turn's reply
+TRACK_WITHIN = timedelta(seconds=0.5)
 
 
 # --- the database side (runs in a worker thread) -------------------------------------------------
 
 
+def _track(session: Session, items: list[Tracked]) -> None:
+    for item in items:
+        crud.track_message(session, conversation_id=item.conversation_id, chat_id=item.chat_id,
+                           message_id=item.message_id, question_id=item.question_id)
+
+
 def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work: Work,
-          incoming_message_id: int | None = None) -> Step:
+          incoming_message_id: int | None = None, pressed: Pressed | None = None,
+          carried: list[Tracked] | None = None) -> Step:
+    _track(session, carried or [])  # the ids of the messages this chat's last step sent
     if not crud.claim_update(session, update_id=update_id):
         return Step(duplicate=True)
     person = crud.person_by_telegram_id(session, telegram_user_id=user_id)
@@ -145,7 +180,28 @@ def _step(session: Session, *, update_id: int, user_id: int, chat_id: int, work:
                 step.replace_ids[outbound.question_id] = previous.message_id
     setting = crud.get_setting(session, setting_id=person.setting_id)
     step.delete_after = setting.delete_chat_after_submit if setting is not None else True
+    if _cleans_up(reply):
+        step.tracked_ids = [m.message_id for m in crud.conversation_messages(
+            session, conversation_id=reply.conversation_id)]
+    elif pressed is not None and reply.accepted:
+        step.fold = _fold(session, reply, pressed, chat_id)
+        step.pressed_id = pressed.message_id
     return step
+
+
+def _fold(session: Session, reply: Reply, pressed: Pressed, chat_id: int) -> Outbound | None:
+    """The reply as one edit of the pressed message, when that message is this conversation's
+    question (not a notice, not an old message) and the reply fits; its id is written here."""
+    assert reply.conversation_id is not None
+    shown = crud.last_question_message(session, conversation_id=reply.conversation_id,
+                                       question_id=pressed.scope)
+    if shown is None or shown.message_id != pressed.message_id:
+        return None
+    fold = folded(pressed.record, pressed.question, pressed.label, reply.messages)
+    if fold is not None:
+        crud.track_message(session, conversation_id=reply.conversation_id, chat_id=chat_id,
+                           message_id=pressed.message_id, question_id=fold.question_id)
+    return fold
 
 
 # --- the Telegram side ----------------------------------------------------------------------------
@@ -173,19 +229,48 @@ async def _deliver(context: Context, chat_id: int, step: Step) -> None:
             kill_point("after_commit")
         await _finish(context, chat_id, step)
         return
+    if step.fold is not None and step.pressed_id is not None and await edit_text(
+            context.bot, chat_id, step.pressed_id, step.fold.text, keyboard(step.fold.buttons)):
+        return  # its id was written with the step
     sent = await send_outbound(context.bot, chat_id, step.reply.messages,
                                replace_ids=step.replace_ids)
-    conversation_id = step.reply.conversation_id
-    if conversation_id is None:
+    if step.reply.conversation_id is not None:
+        _remember(svc, chat_id, step.reply.conversation_id, sent)
+
+
+def _remember(svc: Services, chat_id: int, conversation_id: int, sent: list[Sent]) -> None:
+    """Keep the new messages' ids for the chat's next step, and plan a flush in case none comes."""
+    svc.untracked.setdefault(chat_id, []).extend(
+        Tracked(conversation_id, chat_id, item.message_id, item.question_id)
+        for item in sent if not item.edited)
+    if svc.flush_due or not svc.untracked.get(chat_id):
         return
+    svc.flush_due = True
+    task = asyncio.get_running_loop().create_task(_flush_soon(svc))
+    svc.background.add(task)
+    task.add_done_callback(svc.background.discard)
 
-    def track(session: Session) -> None:
-        for item in sent:
-            if not item.edited:
-                crud.track_message(session, conversation_id=conversation_id, chat_id=chat_id,
-                                   message_id=item.message_id, question_id=item.question_id)
 
-    await svc.db(track)
+async def _flush_soon(svc: Services) -> None:
+    """Write every chat's untracked ids, in one transaction, `TRACK_WITHIN` from now."""
+    await asyncio.sleep(TRACK_WITHIN.total_seconds())
+    await flush_untracked(svc)
+
+
+async def flush_untracked(svc: Services) -> None:
+    """Write the ids of every message sent and not yet written down (also at shutdown)."""
+    async with svc.flushing:
+        svc.flush_due = False
+        items = [item for chat in svc.untracked.values() for item in chat]
+        svc.untracked.clear()
+        if not items:
+            return
+        try:
+            await svc.db(lambda session: _track(session, items))
+        except Exception as exc:  # kept for the next try: a busy database loses nothing here
+            log.warning("could not write message ids yet: %s", type(exc).__name__)
+            for item in items:
+                svc.untracked.setdefault(item.chat_id, []).append(item)
 
 
 async def _finish(context: Context, chat_id: int, step: Step) -> None:
@@ -194,12 +279,10 @@ async def _finish(context: Context, chat_id: int, step: Step) -> None:
     assert step.reply.conversation_id is not None
     svc = services(context)
     conversation_id = step.reply.conversation_id
-    rows = await svc.db(lambda s: [(m.message_id, m.from_bot) for m in
-                                   crud.conversation_messages(s, conversation_id=conversation_id)])
     removed = 0
     submitted = step.reply.submitted_debrief_id is not None
-    if step.delete_after:
-        removed = await delete_messages(context.bot, chat_id, [m for m, _ in rows])
+    if step.delete_after:  # every id was written before the step read them (see `run`)
+        removed = await delete_messages(context.bot, chat_id, step.tracked_ids)
     if submitted:
         kill_point("after_delete")
     lines = [m.text for m in step.reply.messages]
@@ -304,16 +387,36 @@ async def run(update: Update, context: Context, work: Work, *, incoming: Message
     assert chat is not None
     if pressed is not None and pressed.data == "summary|submit":
         kill_point("before_step")
-    step = await svc.db(lambda s: _step(
-        s, update_id=update.update_id, user_id=user.id, chat_id=chat.id, work=work,
-        incoming_message_id=incoming.message_id if incoming else None))
+    shown = _pressed(pressed)
+    async with svc.flushing:  # no yield after this: a flush now either wrote them or never will
+        carried = svc.untracked.pop(chat.id, [])
+    try:
+        step = await svc.db(lambda s: _step(
+            s, update_id=update.update_id, user_id=user.id, chat_id=chat.id, work=work,
+            incoming_message_id=incoming.message_id if incoming else None, pressed=shown,
+            carried=carried))
+    except BaseException:
+        svc.untracked.setdefault(chat.id, [])[:0] = carried
+        raise
     if step.claimed:
         svc.claimed.add(update.update_id)
     if step.duplicate:
         return
     await _deliver(context, chat.id, step)
-    if pressed is not None:  # after the next question has gone: it is what the person waits for
+    if pressed is not None and step.fold is None:  # after the next question: it is awaited
         await _show_pressed(context, pressed, step)
+
+
+def _pressed(query: CallbackQuery | None) -> Pressed | None:
+    """What was pressed, on which message, for folding the answer into that message."""
+    if query is None or not isinstance(query.message, Message):
+        return None
+    payload = query.data or ""
+    label, press = pressed_label(query.message, payload), parse(payload)
+    if label is None or press is None:
+        return None
+    record, question = split_record(query.message.text or "")
+    return Pressed(query.message.message_id, record, question, label, press.scope)
 
 
 async def _show_pressed(context: Context, query: CallbackQuery, step: Step) -> None:

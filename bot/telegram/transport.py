@@ -1,20 +1,20 @@
 """Turns the engine's `Outbound` messages into Telegram calls, safely.
 
 Anyone sending to a chat uses this (the debrief, nudges, reviews): inline keyboards from the
-engine's buttons, edits for `replace_previous`, texts over Telegram's 4,096 characters split into
-parts, and retries that never send a message twice. RetryAfter is also retried by PTB's
-`AIORateLimiter`; here a network error is retried only when the request cannot have reached
-Telegram, or when repeating it is harmless (edits, deletions, answering a button).
+engine's buttons, edits for `replace_previous`, a button press's answer folded into the pressed
+message (one call a step), messages joined where that reads well, deletions 100 at a time, texts
+over Telegram's 4,096 characters split into parts, and retries that never send a message twice.
+RetryAfter is also retried by the rate limiter (`bot.telegram.ratelimit`); here a network error
+is retried only when the request cannot have reached Telegram, or when repeating it is harmless
+(edits, deletions, answering a button).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import TypeVar
 
 import httpx
@@ -22,6 +22,7 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.telegram.ratelimit import retry_seconds
 from dialogues import wording
 from dialogues.buttons import Kind, parse
 from dialogues.engine import Button, Outbound
@@ -33,6 +34,8 @@ MAX_TEXT = int(MessageLimit.MAX_TEXT_LENGTH)
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.5
 NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+DELETE_AT_ONCE = 100  # deleteMessages takes up to 100 ids
+DIVIDER = "\n\n· · ·\n\n"  # between a pressed question (with its answer) and what came next
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,7 @@ async def with_retry(call: Callable[[], Awaitable[T]], *, idempotent: bool) -> T
         except RetryAfter as exc:
             if attempt == ATTEMPTS:
                 raise
-            with warnings.catch_warnings():  # PTB 22 warns that retry_after becomes a timedelta
-                warnings.simplefilter("ignore")
-                wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            seconds = retry_seconds(exc)
             log.warning("Telegram asked us to wait %.0f s (attempt %d)", seconds, attempt)
             await asyncio.sleep(seconds + 0.1)
         except (BadRequest, Forbidden):
@@ -129,6 +129,46 @@ async def edit_text(bot: Bot, chat_id: int, message_id: int, text: str,
     return True
 
 
+def merged(messages: Sequence[Outbound]) -> list[Outbound]:
+    """The same messages in as few Telegram messages as reads well: a message without buttons is
+    joined to the one after it (a blank line between), when that one is new and the two fit."""
+    out: list[Outbound] = []
+    for outbound in messages:
+        before = out[-1] if out else None
+        if (before is not None and not before.buttons and not before.replace_previous
+                and not outbound.replace_previous
+                and len(before.text) + 2 + len(outbound.text) <= MAX_TEXT):
+            out[-1] = outbound.model_copy(update={"text": f"{before.text}\n\n{outbound.text}"})
+        else:
+            out.append(outbound)
+    return out
+
+
+def split_record(text: str) -> tuple[str, str]:
+    """A message's questions answered so far (with their choices) and the question it asks now."""
+    record, _, question = text.rpartition(DIVIDER)
+    return record, question
+
+
+def folded(record: str, question: str, choice: str,
+           messages: Sequence[Outbound]) -> Outbound | None:
+    """One message for a button press: the questions answered in it so far, the pressed question
+    with the choice shown, then the reply (edited into the pressed message, so a step is one
+    call); the record starts again when it grows too long. None when it does not fit that way
+    (an edit in place of a question, buttons on more than the last message, too long)."""
+    if not messages or any(o.replace_previous for o in messages) \
+            or any(o.buttons for o in messages[:-1]):
+        return None
+    answered = f"{question}\n\n➡️ {choice}"
+    reply = "\n\n".join(o.text for o in messages)
+    text = f"{record}\n\n{answered}{DIVIDER}{reply}" if record else f"{answered}{DIVIDER}{reply}"
+    if len(text) > MAX_TEXT:
+        text = f"{answered}{DIVIDER}{reply}"
+    if len(text) > MAX_TEXT:
+        return None
+    return messages[-1].model_copy(update={"text": text})
+
+
 async def send_outbound(
     bot: Bot,
     chat_id: int,
@@ -136,13 +176,14 @@ async def send_outbound(
     *,
     replace_ids: Mapping[str, int] | None = None,
 ) -> list[Sent]:
-    """Send the engine's messages to a chat, in order; return what is now in the chat.
+    """Send the engine's messages to a chat, in order (joined where that reads well, see `merged`);
+    return what is now in the chat.
 
     An `Outbound` with `replace_previous` edits the message `replace_ids[question_id]` (the one
     last sent for that question) instead of sending a new one, falling back to a new message.
     """
     sent: list[Sent] = []
-    for outbound in messages:
+    for outbound in merged(messages):
         markup = keyboard(outbound.buttons)
         target = (replace_ids or {}).get(outbound.question_id or "")
         if outbound.replace_previous and target is not None and await edit_text(
@@ -177,15 +218,18 @@ def pressed_label(message: Message, payload: str) -> str | None:
 
 
 async def delete_messages(bot: Bot, chat_id: int, message_ids: Sequence[int]) -> int:
-    """Delete messages from a chat (those older than 48 hours cannot be); return how many went."""
+    """Delete messages from a chat, up to 100 in one call (those Telegram cannot delete, older
+    than 48 hours say, are skipped by it); return how many were asked to go."""
+    ids = sorted(set(message_ids))
     deleted = 0
-    for message_id in message_ids:
+    for start in range(0, len(ids), DELETE_AT_ONCE):
+        chunk = ids[start:start + DELETE_AT_ONCE]
         try:
-            await with_retry(lambda message_id=message_id: bot.delete_message(  # type: ignore[misc]
-                chat_id=chat_id, message_id=message_id), idempotent=True)
-            deleted += 1
+            await with_retry(lambda chunk=chunk: bot.delete_messages(  # type: ignore[misc]
+                chat_id=chat_id, message_ids=chunk), idempotent=True)
+            deleted += len(chunk)
         except BadRequest as exc:
-            log.info("could not delete a message: %s", type(exc).__name__)
+            log.info("could not delete messages: %s", type(exc).__name__)
     return deleted
 
 

@@ -3,6 +3,7 @@ the local Bot API stand-in, on SQLite and on PostgreSQL (the `database_url` para
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from functools import cache
@@ -14,7 +15,7 @@ from support.botapi_standin import UNSUPPORTED_KINDS, BotApiStandIn, FakeUser, b
 from support.telegram_fixtures import Home, enrol, invite, run_application, settle
 
 from bot.telegram import build_application
-from bot.telegram.handlers import NOT_ENROLLED, ONLY_PRIVATE
+from bot.telegram.handlers import NOT_ENROLLED, ONLY_PRIVATE, TRACK_WITHIN
 from dialogues.flow import QuestionType, load_flow
 from nlu.backends import get_interpreter
 from nlu.result import Interpreter
@@ -25,6 +26,7 @@ from storage.models import Answer, ChatMessage, Conversation, Debrief, Person
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 FLOW = load_flow("staff_debrief")
+TYPED = {QuestionType.text, QuestionType.number, QuestionType.duration, QuestionType.time}
 LONG_TEXT = ("Robin T had a difficult phone call and was pacing and shouting. " * 80)[:5000]
 
 
@@ -110,23 +112,26 @@ async def test_enrolment_full_debrief_and_deletion_after_submit(
     asked = await debrief_to_summary(standin, user)
     assert asked[:3] == ["wellbeing", "child", "incident_day"]
     assert "communication" in asked
-    # a pressed choice's message now reads as a record: the choice shown, its buttons gone
-    wellbeing = next(m for m in user.visible() if m.get("text", "").startswith(
-        FLOW.question("wellbeing").prompt))
-    assert "➡️ " in wellbeing["text"]
-    assert "reply_markup" not in wellbeing
+    # a pressed choice is shown under its question, in the same message as what came next (one
+    # edit a step): the first question, answered, is still in the chat
+    wellbeing = [m for m in user.visible() if FLOW.question("wellbeing").prompt + "\n\n➡️ "
+                 in m.get("text", "")]
+    assert len(wellbeing) == 1, [m.get("text", "")[:80] for m in user.visible()]
     # a multi-choice was ticked in place before Done
     ticked = [c for c in standin.calls_of("editMessageText") if "✅" in str(c.params)]
     assert ticked, "a tick should edit the question in place"
+    await asyncio.sleep(TRACK_WITHIN.total_seconds() + 0.5)  # the last ids are written by now
     with session_scope() as session:
-        tracked = len(session.exec(select(ChatMessage)).all())
-    assert tracked >= len(asked) + 2  # every question, the intro, /debrief, typed answers
+        tracked = {m.message_id for m in session.exec(select(ChatMessage)).all()}
+    # the questions (several share a message, edited in place), /debrief, the typed answers
+    assert len(tracked) >= len([q for q in asked if FLOW.question(q).type in TYPED]) + 2
 
     mark = standin.mark()
     user.press("summary|submit")
     calls = await settle(standin, mark, quiet=0.5)
-    deletions = [c for c in calls if c.method == "deleteMessage"]
-    assert len(deletions) == tracked
+    deletions = [c for c in calls if c.method in ("deleteMessage", "deleteMessages")]
+    assert [c.method for c in deletions] == ["deleteMessages"]  # up to 100 in one call
+    assert set(deletions[0].params["message_ids"]) == tracked
     visible = [m.get("text", "") for m in user.visible()]
     assert not any("Robin" in t or "phone call" in t for t in visible), visible
     receipt = visible[-1]
@@ -259,7 +264,7 @@ async def test_pause_resume_and_cancel_with_confirmation(
     mark = standin.mark()
     user.press(yes)
     calls = await settle(standin, mark, quiet=0.5)
-    assert [c for c in calls if c.method == "deleteMessage"]
+    assert [c for c in calls if c.method == "deleteMessages"]
     visible = [m.get("text", "") for m in user.visible()]
     assert "Cancel" in visible[-1] or "cancel" in visible[-1]
     with session_scope() as session:
@@ -393,8 +398,8 @@ async def test_asking_for_a_check_in_nudges_the_manager_with_no_details(
                   if c.method == "sendMessage" and c.params["chat_id"] == manager.id]
     assert len(to_manager) == 1
     assert to_manager[0].startswith("Sam would like you to check in")
-    to_staff = [c.params["text"] for c in calls
-                if c.method == "sendMessage" and c.params["chat_id"] == user.id]
+    to_staff = [c.params["text"] for c in calls  # (the answer is edited into the pressed message)
+                if c.method in ("sendMessage", "editMessageText") and c.params["chat_id"] == user.id]
     assert "asked your manager to check in" in to_staff[0]
     assert current_question(user)[0] == "child"
 
@@ -415,7 +420,8 @@ async def test_a_restart_finishes_a_clean_up_cut_short_by_a_crash(
     standin.updates.clear()
     app = build_application(config=telegram_config, interpreter=None)
     async with run_application(app, standin):
-        await standin.await_for(lambda c: c.method == "deleteMessage", count=2)
+        deleted = await standin.await_for(lambda c: c.method == "deleteMessages")
+    assert deleted[0].params["message_ids"] == left_behind  # both in one call
     assert user.visible() == []
     with session_scope() as session:
         assert session.exec(select(ChatMessage)).all() == []

@@ -104,7 +104,8 @@ def _outcome_now(api: BotApiStandIn, mark: int, person_id: int, chat_id: int) ->
     if debriefs:
         receipt = f"Receipt: debrief #{debriefs[0].id} received"
         return "recorded" if any(receipt in t for t in texts) else "waiting"
-    return "asked again" if UNSUBMITTED in texts else "waiting"
+    # the word comes first, in the same message as the summary
+    return "asked again" if any(t.startswith(UNSUBMITTED) for t in texts) else "waiting"
 
 
 async def _settled_outcome(api: BotApiStandIn, mark: int, person_id: int, chat_id: int) -> str:
