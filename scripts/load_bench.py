@@ -255,6 +255,7 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
         if args.webhook:
             from support.workers import Proxy, Worker, wait_healthy
 
+            env["TELEGRAM_WORKERS"] = str(args.workers)  # each keeps to its share of the budget
             workers = [Worker.start(env, data / f"worker{n}.log") for n in range(args.workers)]
             processes.extend(w.process.proc for w in workers)
             await wait_healthy(workers, within=120)

@@ -22,6 +22,9 @@ class Config(BaseSettings):
     telegram_base_url: str | None = None
     nlu_backend: Literal["spacy", "rasa"] = "spacy"
     rasa_url: str = "http://127.0.0.1:5005"
+    # How many bot processes (webhook workers) send for this bot: each keeps to its share of
+    # Telegram's overall limit of 30 messages a second.
+    telegram_workers: int = Field(default=1, ge=1)
     invite_ttl_hours: int = Field(default=72, ge=1)
     log_level: str = "INFO"
     # The database: one slow query or held lock must not freeze everyone (storage/db.py).

@@ -45,13 +45,16 @@ class _Waiter:
     future: asyncio.Future[float] = field(compare=False)
 
 
+TELEGRAM_MESSAGES_PER_SECOND = 30  # a bot's overall limit, shared by all of its processes
+
+
 class RateLimiter:
     """Telegram's limits: at most `overall` messages in any `window` seconds (30 a second), and
     one message per chat per `per_chat` seconds; a small margin on both keeps us under the limits
     as Telegram's servers measure them. Nudges leave `kept_for_replies` of each window free."""
 
-    def __init__(self, *, overall: int = 30, window: float = 1.05, per_chat: float = 1.05,
-                 kept_for_replies: int = 3,
+    def __init__(self, *, overall: int = TELEGRAM_MESSAGES_PER_SECOND, window: float = 1.05,
+                 per_chat: float = 1.05, kept_for_replies: int = 3,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.overall = overall
         self.window = window
@@ -64,6 +67,16 @@ class RateLimiter:
         self._queue: list[_Waiter] = []
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def share_of(cls, workers: int) -> RateLimiter:
+        """The budget of one of `workers` processes sending for the same bot: each keeps to its
+        share of the overall limit, so together they stay under it. With several, two messages a
+        second are left over: the processes' windows are not in step, and requests spaced out on
+        leaving can still arrive bunched."""
+        if workers <= 1:
+            return cls()
+        return cls(overall=max(1, (TELEGRAM_MESSAGES_PER_SECOND - 2) // workers))
 
     # --- what the follow-up deliverer asks before choosing a row -------------------------------
 

@@ -34,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.followups.limiter import RateLimiter
 from bot.log_hygiene import error_text
 from bot.services.conversations import Conversations
 from bot.telegram import handlers
@@ -361,7 +362,8 @@ def build_application(
                .post_init(post_init)
                .post_shutdown(post_shutdown))
     if rate_limiter:
-        builder = builder.rate_limiter(BudgetRateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        builder = builder.rate_limiter(BudgetRateLimiter(
+            RateLimiter.share_of(config.telegram_workers), max_retries=RATE_LIMIT_RETRIES))
     if config.telegram_base_url:
         base_url, base_file_url = bot_api_urls(config.telegram_base_url)
         builder = builder.base_url(base_url).base_file_url(base_file_url)
