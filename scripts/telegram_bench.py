@@ -67,7 +67,8 @@ async def main(steps: int, users: int, rate_limiter: bool) -> None:
                 mark = api.mark()
                 started = time.perf_counter()
                 inject()  # type: ignore[operator]
-                calls = await api.await_for(lambda c: c.method == "sendMessage"
+                # the next question: a new message, or the pressed one edited into it
+                calls = await api.await_for(lambda c: c.method in ("sendMessage", "editMessageText")
                                             and c.params.get("chat_id") == user_id
                                             and any("|c:" in d for d in c.button_data()),
                                             since=mark, within=30)
