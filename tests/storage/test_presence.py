@@ -33,7 +33,9 @@ def test_a_worker_whose_connection_died_no_longer_counts(db_engine: Engine) -> N
     assert dead._conn is not None
     pid = dead._conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
     with db_engine.connect() as conn:  # as when its process is killed: the server ends it
-        assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+        # (waiting up to 10 s for the backend to be gone: the signal alone returns at once)
+        assert conn.execute(sa.text("SELECT pg_terminate_backend(:pid, 10000)"),
+                            {"pid": pid}).scalar()
     restarted = Presence(db_engine)
     assert restarted.join() is True
     restarted.leave()
